@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from crm import navigation
+
+        navigation.register_core_items()
