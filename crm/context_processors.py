@@ -1,13 +1,18 @@
+from functools import cache
+
 from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
 
 from crm import navigation, selectors
 
 
 def shell(request: HttpRequest) -> dict[str, object]:
-    """Navigation and the bell's unread count for base.html; computed only when rendered."""
+    """Navigation and the bell's unread count for base.html.
+
+    Callables, so a response that never renders the shell (a partial, a redirect) runs no query;
+    the template engine calls them, `cache` makes repeated uses in one render cost one query.
+    """
     user = request.user
     return {
-        "nav_items": SimpleLazyObject(lambda: navigation.items_for(user)),
-        "unread_notifications": SimpleLazyObject(lambda: selectors.notification_unread_count(user=user)),
+        "nav_items": cache(lambda: navigation.items_for(user)),
+        "unread_notifications": cache(lambda: selectors.notification_unread_count(user=user)),
     }

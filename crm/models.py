@@ -239,9 +239,7 @@ class Notification(BaseModel):
             # notification_list: keyset pagination of one user's notifications, newest first.
             models.Index(fields=["recipient", "-id"], name="crm_notification_list_idx"),
             # The bell: unread count of one user, read on every page.
-            models.Index(
-                fields=["recipient"], condition=Q(read_at__isnull=True), name="crm_notification_unread_idx"
-            ),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="crm_notification_unread_idx"),
         ]
 
     def __str__(self) -> str:
