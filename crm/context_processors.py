@@ -1,5 +1,6 @@
 from functools import cache
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from crm import navigation, selectors
@@ -11,7 +12,7 @@ def shell(request: HttpRequest) -> dict[str, object]:
     Callables, so a response that never renders the shell (a partial, a redirect) runs no query;
     the template engine calls them, `cache` makes repeated uses in one render cost one query.
     """
-    user = request.user
+    user = getattr(request, "user", None) or AnonymousUser()  # absent on very early errors
     return {
         "nav_items": cache(lambda: navigation.items_for(user)),
         "unread_notifications": cache(lambda: selectors.notification_unread_count(user=user)),
