@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret")
 
-from crm import embedded  # noqa: E402
+from crm import embedded
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright beside pytest-django's DB fixtures
 

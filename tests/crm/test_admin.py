@@ -39,7 +39,7 @@ def test_user_autocomplete(admin_client, owner):
 def test_add_user_in_admin(admin_client):
     response = admin_client.post(
         reverse("admin:crm_user_add"),
-        {"email": "new@example.com", "full_name": "New Person", "password1": "Kvitka-2026!", "password2": "Kvitka-2026!"},
+        {"email": "new@example.com", "full_name": "New", "password1": "Kvitka-2026!", "password2": "Kvitka-2026!"},
     )
     assert response.status_code == 302
 

@@ -93,7 +93,8 @@ def test_mark_read_htmx_returns_row_and_triggers_bell(client, owner):
     response = client.post(reverse("crm:notification-read", args=[notification.pk]), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "notifications-changed" in response["HX-Trigger"]
-    assert b'id="notification-' in response.content and b"<html" not in response.content
+    assert b'id="notification-' in response.content
+    assert b"<html" not in response.content
     notification.refresh_from_db()
     assert notification.read_at is not None
 

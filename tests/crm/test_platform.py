@@ -56,7 +56,8 @@ def test_settings_read_the_environment():
     assert settings.TIME_ZONE == "Europe/Kyiv"
     assert settings.LANGUAGE_CODE == "uk"
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
-    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert settings.CELERY_TASK_ACKS_LATE
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     assert (
         settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
         == settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["visibility_timeout"]
