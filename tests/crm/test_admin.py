@@ -49,3 +49,15 @@ def test_non_staff_cannot_open_admin(client, owner):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_admin_pages_have_no_inline_scripts(admin_client, owner):
+    from tests.crm.test_shell import INLINE_SCRIPT
+
+    for url in [
+        reverse("admin:index"),
+        reverse("admin:crm_user_changelist"),
+        reverse("admin:crm_user_change", args=[owner.pk]),
+        reverse("admin:crm_team_add"),
+    ]:
+        assert not INLINE_SCRIPT.search(admin_client.get(url).content.decode()), url

@@ -33,7 +33,7 @@ def test_bad_credentials_give_one_message_without_detail(client, owner):
     unknown_user = login(client, "nobody@example.com", "nope")
     for response in (wrong_password, unknown_user):
         assert response.status_code == 200
-        assert "The e-mail or password is not correct" in response.content.decode()
+        assert "Неправильна електронна пошта або пароль" in response.content.decode()  # uk is the default
     assert "_auth_user_id" not in client.session
 
 
@@ -48,7 +48,7 @@ def test_five_failures_lock_out_for_fifteen_minutes_not_forever(client, owner):
         login(client, owner.email, "wrong")
     locked = login(client, owner.email)
     assert locked.status_code == 429
-    assert "15 minutes" in locked.content.decode()
+    assert "15 хвилин" in locked.content.decode()
     assert "_auth_user_id" not in client.session
 
     AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.first().attempt_time - timedelta(minutes=16))
