@@ -10,18 +10,21 @@ from django.core.management import call_command
 from django.utils import translation
 
 BASE_DIR = Path(settings.BASE_DIR)
-IGNORE = [".venv", "node_modules", "staticfiles", ".data", "tests", "bench"]
+IGNORE = [".venv", "node_modules", "staticfiles", ".data", ".git", "tests", "bench"]
 
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory, monkeypatch_module):
-    """Catalogues re-extracted from today's source and merged with the committed translations."""
-    locale = tmp_path_factory.mktemp("locale")
-    shutil.copytree(BASE_DIR / "locale", locale, dirs_exist_ok=True)
-    monkeypatch_module.chdir(BASE_DIR)
-    monkeypatch_module.setattr(settings, "LOCALE_PATHS", [str(locale)])
+    """Catalogues re-extracted from today's source and merged with the committed translations.
+
+    makemessages writes next to the sources it reads, so it runs on a copy of the tree.
+    """
+    tree = tmp_path_factory.mktemp("tree") / "src"
+    shutil.copytree(BASE_DIR, tree, ignore=shutil.ignore_patterns(*IGNORE, "__pycache__"))
+    monkeypatch_module.chdir(tree)
+    monkeypatch_module.setattr(settings, "LOCALE_PATHS", [str(tree / "locale")])
     call_command("makemessages", locale=["uk", "en"], ignore_patterns=IGNORE, no_obsolete=True, verbosity=0)
-    return locale
+    return tree / "locale"
 
 
 @pytest.fixture(scope="module")
