@@ -15,6 +15,7 @@ Contract:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -41,6 +42,7 @@ DEMO_SIZE = "S"
 DEFAULT_PORT = 8000
 STOP_TIMEOUT = 10.0  # seconds a child gets between SIGTERM and SIGKILL
 WEB_TIMEOUT = 90.0  # seconds for the web server to answer after it is started
+STOP_ORDER = ("web", "beat", "worker")
 # Words in the command line of a process we may have started: a recorded pid whose process does not
 # match is a reused pid belonging to someone else and must not be killed.
 OUR_COMMANDS = ("gunicorn", "celery", "valkey", "redis", "manage.py", "django.setup")
@@ -249,6 +251,7 @@ class Launcher:
             signal.signal(sig, self._on_signal)
         try:
             self._check_environment()
+            self._checkpoint()
             self._lock()
             self._start()
             self._watch()
@@ -290,34 +293,36 @@ class Launcher:
     def _lock(self) -> None:
         """Take launcher.json, or exit 1 if a live launcher holds it; clean up after a killed one."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        state = self._read_state()
-        if state is not None:
-            pid = state.get("pid")
-            if isinstance(pid, int) and pid != os.getpid() and self._is_launcher(pid):
-                raise LaunchError(
-                    f"CRM is already running (pid {pid}) on the data in {self.data_dir}. "
-                    f"Stop it with Ctrl+C in its terminal or `kill {pid}`."
-                )
-            say(
-                f"Recovering from a previous run that did not stop cleanly (pid {pid}): "
-                "stopping its leftover processes."
+        with (self.data_dir / "launcher.lock").open("w") as guard:
+            # Two launchers starting at the same moment: the check and the take happen as one step.
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            state = self._read_state()
+            if state is not None:
+                self._recover(state)
+            self.locked = True
+            self._write_state()
+
+    def _recover(self, state: dict) -> None:
+        """Refuse to start beside a live launcher; otherwise stop what a killed one left running."""
+        pid = state.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and self._is_launcher(pid):
+            raise LaunchError(
+                f"CRM is already running (pid {pid}) on the data in {self.data_dir}. "
+                f"Stop it with Ctrl+C in its terminal or `kill {pid}`."
             )
-            children = state.get("children") or {}
-            leftovers = [
-                p
-                for p in children.values()
-                if isinstance(p, int) and pid_alive(p) and any(word in pid_cmdline(p) for word in OUR_COMMANDS)
-            ]
-            stop_foreign(leftovers)
-            self.pid_file.unlink(missing_ok=True)
-        try:
-            # O_EXCL: of two launchers starting at the same moment only one gets the file.
-            fd = os.open(self.pid_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise LaunchError(f"CRM is already running (another launcher just started on {self.data_dir}).") from None
-        os.close(fd)
-        self.locked = True
-        self._write_state()
+        say(
+            f"Recovering from a previous run that did not stop cleanly (pid {pid or 'unknown'}): "
+            "stopping its leftover processes."
+        )
+        children = state.get("children") or {}
+        leftovers = [
+            p
+            for p in children.values()
+            if isinstance(p, int) and pid_alive(p) and any(word in pid_cmdline(p) for word in OUR_COMMANDS)
+        ]
+        stop_foreign(leftovers)
+        self.pid_file.unlink(missing_ok=True)
+        # Its embedded PostgreSQL, if still up, is simply reused (and stopped by us at the end).
 
     def _read_state(self) -> dict | None:
         try:
@@ -338,13 +343,14 @@ class Launcher:
         if self.step is not None:
             children["setup"] = self.step.pid
         state = {"pid": os.getpid(), "data_dir": str(self.data_dir), "children": children}
-        tmp = self.pid_file.with_suffix(".tmp")
+        tmp = self.pid_file.with_name(f"launcher.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         os.replace(tmp, self.pid_file)
 
     # -- 3. start -------------------------------------------------------------------------------
 
     def _start(self) -> None:
+        self._checkpoint()
         self.log_dir.mkdir(exist_ok=True)
         self._prepare_env()
         self._checkpoint()
@@ -366,13 +372,11 @@ class Launcher:
             demo = [(email, role) for email, role, present in probe["demo"] if present]
 
         say("Starting the web server, the Celery worker and Celery beat…")
-        bind = f"127.0.0.1:{port}"
-        threads = ["--workers", "2", "--threads", "4", "--access-logfile", "-"]
-        self._start_child("web", [str(BIN_DIR / "gunicorn"), "crm.wsgi:application", "--bind", bind, *threads])
-        self._start_child(
-            "worker", [str(BIN_DIR / "celery"), "-A", "crm", "worker", "--loglevel=INFO", "--concurrency=2"]
-        )
-        self._start_child("beat", [str(BIN_DIR / "celery"), "-A", "crm", "beat", "--loglevel=INFO"])
+        gunicorn, celery = str(BIN_DIR / "gunicorn"), str(BIN_DIR / "celery")
+        web = ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+        self._start_child("web", [gunicorn, "crm.wsgi:application", *web, *_gunicorn_extra_options()])
+        self._start_child("worker", [celery, "-A", "crm", "worker", "--loglevel=INFO", "--concurrency=2"])
+        self._start_child("beat", [celery, "-A", "crm", "beat", "--loglevel=INFO"])
         self._wait_for_web(f"{url}accounts/login/")
         self._banner(url, demo)
 
@@ -388,6 +392,7 @@ class Launcher:
                 raise LaunchError(
                     f"The embedded PostgreSQL did not start: {_one_line(exc)} (log: {self.pg_dir / 'log'})"
                 ) from exc
+        self._checkpoint()
         if not env.get("REDIS_URL"):
             say("Starting the embedded Redis…")
             try:
@@ -477,17 +482,24 @@ class Launcher:
         # No proxies: an http_proxy variable must not swallow requests to 127.0.0.1.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + WEB_TIMEOUT
+        last = "no answer"
         while time.monotonic() < deadline:
             self._checkpoint()
             self._check_children()
             try:
-                with opener.open(login_url, timeout=2) as response:
+                with opener.open(login_url, timeout=5) as response:
                     if response.status == 200:
                         return
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:  # e.g. 400 when ALLOWED_HOSTS leaves out 127.0.0.1
+                last = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.25)
-        raise LaunchError(f"The web server did not answer {login_url} within {WEB_TIMEOUT:.0f} s; see {self.log_dir}")
+        raise LaunchError(
+            f"The web server did not answer {login_url} with 200 within {WEB_TIMEOUT:.0f} s ({last}); "
+            f"see {self.log_dir / 'web.log'}"
+        )
 
     def _banner(self, url: str, demo: list[tuple[str, str]]) -> None:
         from crm.seeding import DEMO_PASSWORD  # plain constants: no Django set-up needed
@@ -529,8 +541,9 @@ class Launcher:
         if self.children or self.embedded_postgres:
             say("Stopping the CRM…")
         # Web first (no new requests), then beat (no new scheduled tasks), then the worker (lets
-        # running tasks finish), then Redis. SIGTERM goes to each leader, which stops its own workers.
-        servers = [c for c in reversed(self.children) if c.name != "redis"]
+        # running tasks finish); they share one 10 s allowance. SIGTERM goes to each leader, which
+        # stops its own worker processes. Redis goes last: the others need it until they are down.
+        servers = sorted((c for c in self.children if c.name != "redis"), key=lambda c: STOP_ORDER.index(c.name))
         for child in servers:
             _send(child.process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
@@ -566,6 +579,14 @@ def _send(process: subprocess.Popen, sig: signal.Signals) -> None:
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(sig)
+
+
+def _gunicorn_extra_options() -> list[str]:
+    import gunicorn
+
+    # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl: one path per user, which
+    # two launchers (two data dirs, or the test suite beside `make run`) would fight over.
+    return ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -27,7 +27,7 @@ TEAMS = {"kyiv": "Продажі — Київ", "lviv": "Продажі — Ль
 
 def seed(ctx: SeedContext) -> None:
     teams = {key: Team.objects.create(name=name) for key, name in TEAMS.items()}
-    groups = {group.name: group for group in Group.objects.all()}
+    groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user takes ~0.3 s each
 
     users: list[User] = []
