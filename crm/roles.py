@@ -14,9 +14,12 @@ ALL = "__all__"
 def ensure_permissions(apps) -> None:
     """Permissions are normally created after `migrate`; a data migration needs them now."""
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        models_module = app_config.models_module
+        app_config.models_module = models_module or True  # create_permissions skips apps without one
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
 
 
 def grant(apps, grants: dict[str, list[str] | str]) -> None:
