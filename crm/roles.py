@@ -14,7 +14,7 @@ ALL = "__all__"
 def ensure_permissions(apps) -> None:
     """Permissions are normally created after `migrate`; a data migration needs them now."""
     for app_config in apps.get_app_configs():
-        models_module = app_config.models_module
+        models_module = getattr(app_config, "models_module", None)  # AppConfigStub in migrations has none
         app_config.models_module = models_module or True  # create_permissions skips apps without one
         try:
             create_permissions(app_config, apps=apps, verbosity=0)
