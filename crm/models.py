@@ -248,3 +248,74 @@ class Notification(BaseModel):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class IntegrationTokenQuerySet(models.QuerySet):
+    def active(self) -> Self:
+        return self.filter(revoked_at__isnull=True)
+
+
+class IntegrationToken(BaseModel):
+    """A secret for a machine client (e.g. the phone system); it acts with `user`'s visibility.
+
+    Only a SHA-256 hash is stored: the key is shown once, when the administrator creates it.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The token sees exactly what this user sees."),
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    objects = IntegrationTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("integration token")
+        verbose_name_plural = _("integration tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Job(BaseModel):
+    """A long import or export run by Celery; the UI polls its progress and downloads its file."""
+
+    Status = JobStatus
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="jobs"
+    )
+    kind = models.SlugField(_("kind"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=JobStatus, default=JobStatus.PENDING)
+    progress = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    file = models.FileField(_("file"), upload_to="jobs/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [models.Index(fields=["owner", "-id"], name="crm_job_owner_idx")]
+        constraints = [models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="crm_job_status_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.progress * 100 // self.total) if self.total else 0

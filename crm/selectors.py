@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
-from crm.models import Notification, Team, User
+from crm.models import Job, Notification, Team, User
 
 NOTIFICATION_PAGE_SIZE = 50
 # The bell shows "99+": counting stops there, so a user with 100k unread costs the same.
@@ -43,3 +43,10 @@ def team_list(*, user: User) -> QuerySet[Team]:
         .prefetch_related(Prefetch("members", queryset=members))
         .order_by("name")
     )
+
+
+def job_get(*, user: User, job_id: int) -> Job:
+    """A user's own background job; raises Http404 for anyone else's."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Job.objects.filter(owner=user), pk=job_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from crm.models import Notification, User
+from crm.models import Job, Notification, User
 
 
 def notify(
@@ -88,3 +89,31 @@ def user_set_language(*, user: User, language: str) -> User:
         user.language = language
         user.save(update_fields=["language"])
     return user
+
+
+def job_start(*, owner: User, kind: str, params: dict | None = None, total: int = 0) -> Job:
+    """Create a background job; the caller queues its Celery task with `delay_on_commit(job.pk)`."""
+    return Job.objects.create(owner=owner, kind=kind, params=params or {}, total=total)
+
+
+def job_progress(*, job_id: int, progress: int, total: int | None = None) -> None:
+    """Called from a task every few hundred rows; a plain UPDATE so the UI sees it at once."""
+    fields: dict[str, object] = {"progress": progress, "status": Job.Status.RUNNING}
+    if total is not None:
+        fields["total"] = total
+    Job.objects.filter(pk=job_id).update(**fields)
+
+
+def job_finish(*, job_id: int, message: str = "", file_name: str = "", content: bytes | None = None) -> Job:
+    job = Job.objects.get(pk=job_id)
+    if content is not None:
+        job.file.save(file_name, ContentFile(content), save=False)
+    job.status = Job.Status.DONE
+    job.progress = job.total or job.progress
+    job.message = message
+    job.save(update_fields=["status", "progress", "message", "file", "updated_at"])
+    return job
+
+
+def job_fail(*, job_id: int, message: str) -> None:
+    Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, message=message)

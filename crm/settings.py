@@ -34,7 +34,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Our own apps, lowest first (DESIGN.md): the demo seeders run in this order.
-LOCAL_APPS = ["crm"]
+LOCAL_APPS = ["crm", "contacts"]
 INSTALLED_APPS = [
     *LOCAL_APPS,
     "django.contrib.admin",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "template_partials",
     "crispy_forms",
     "crispy_bootstrap5",
+    "import_export",
     "django_filters",
     "simple_history",
     "axes",
@@ -205,7 +206,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs every PDF's layout steps at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The benchmark turns on its floor page and the per-response SQL query count header.

@@ -14,6 +14,8 @@ app_patterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("teams/", views.team_list, name="team-list"),
+    path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/download/", views.job_download, name="job-download"),
     path("language/", views.language_set, name="language-set"),
 ]
 
@@ -25,6 +27,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("contacts/", include("contacts.urls")),
     path("admin/", admin.site.urls),
     path("health/", views.HealthView.as_view(), name="health"),
 ]

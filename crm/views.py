@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -65,6 +65,25 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(headers={"HX-Refresh": "true"})
         return trigger_client_event(response, NOTIFICATIONS_CHANGED)
     return redirect("crm:notification-list")
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of an import or export; the partial polls itself until the job ends."""
+    job = selectors.job_get(user=request.user, job_id=pk)
+    template = "crm/job_detail.html#job-progress" if request.htmx else "crm/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = selectors.job_get(user=request.user, job_id=pk)
+    if not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
 
 
 @login_required

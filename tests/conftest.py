@@ -7,19 +7,31 @@ from django.contrib.auth.models import Group
 from crm.models import Role
 from tests.crm.factories import TeamFactory, UserFactory
 
+# The data migrations that create roles and grant them permissions, in order.
+ROLE_MIGRATIONS = [
+    ("crm.migrations.0002_roles", "create_roles"),
+    ("contacts.migrations.0004_role_permissions", "grant_contacts"),
+]
+
+
+def ensure_roles() -> None:
+    """Transactional tests flush the rows the data migrations made (and --reuse-db keeps that state)."""
+    for module, function in ROLE_MIGRATIONS:
+        getattr(import_module(module), function)(apps, None)
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Re-create the roles: transactional tests flush the tables that the data migration filled,
-    and --reuse-db then starts the next session without them."""
     with django_db_blocker.unblock():
-        import_module("crm.migrations.0002_roles").create_roles(apps, None)
+        ensure_roles()
 
 
 def make_user(role: str | None = None, **fields):
     user = UserFactory(**fields)
     if role:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        if not Group.objects.filter(name=role).exists():
+            ensure_roles()
+        user.groups.add(Group.objects.get(name=role))
     return user
 
 

@@ -16,7 +16,9 @@ from crm import embedded
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright beside pytest-django's DB fixtures
 
 if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = embedded.start_postgres(embedded.DATA_DIR / "test-pg", "crm", stop_at_exit=True)
+    # CRM_TEST_DB lets parallel test sessions on one machine use separate databases.
+    database = os.environ.get("CRM_TEST_DB", "crm")
+    os.environ["DATABASE_URL"] = embedded.start_postgres(embedded.DATA_DIR / "test-pg", database, stop_at_exit=True)
 
 if not os.environ.get("REDIS_URL"):
     _redis, os.environ["REDIS_URL"] = embedded.start_redis()

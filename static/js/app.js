@@ -9,12 +9,21 @@
     });
   }
 
+  // Progress bars: widths are set from data-percent (inline style attributes break the CSP).
+  function sizeBars(root) {
+    root.querySelectorAll("[data-percent]").forEach(function (el) {
+      el.style.width = el.dataset.percent + "%";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showToasts(document);
+    sizeBars(document);
   });
 
   document.addEventListener("htmx:afterSettle", function () {
     showToasts(document);
+    sizeBars(document);
   });
 
   // A failed HTMX request must not fail silently.

@@ -1,0 +1,119 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from contacts.models import (
+    Company,
+    Consent,
+    ContactPoint,
+    Employment,
+    Industry,
+    Interaction,
+    InteractionAttachment,
+    Person,
+)
+
+
+@admin.register(Industry)
+class IndustryAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    list_filter = ["created_at"]
+
+
+class ContactPointInline(admin.TabularInline):
+    model = ContactPoint
+    fields = ["kind", "label", "value", "normalized", "is_primary"]
+    readonly_fields = ["normalized"]
+    extra = 0
+
+
+@admin.register(Company)
+class CompanyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "edrpou", "status", "region", "city", "owner", "team", "last_contact_at"]
+    list_filter = ["status", "region", "size", "legal_form", "source", "team", "industry"]
+    search_fields = ["name", "short_name", "=edrpou", "=tax_number"]
+    autocomplete_fields = ["owner", "team", "industry"]
+    list_select_related = ["owner", "team"]
+    readonly_fields = ["last_contact_at", "created_at", "updated_at"]
+    inlines = [ContactPointInline]
+    show_full_result_count = False
+
+
+class EmploymentInline(admin.TabularInline):
+    model = Employment
+    fk_name = "person"
+    autocomplete_fields = ["company"]
+    extra = 0
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "position", "company", "owner", "birth_day", "birth_month", "last_contact_at"]
+    list_filter = ["preferred_channel", "language", "team", "birth_month"]
+    search_fields = ["last_name", "first_name", "patronymic", "company__name"]
+    autocomplete_fields = ["company", "owner", "team"]
+    list_select_related = ["company", "owner"]
+    readonly_fields = ["last_contact_at", "created_at", "updated_at"]
+    inlines = [ContactPointInline, EmploymentInline, ConsentInline]
+    show_full_result_count = False
+
+
+@admin.register(ContactPoint)
+class ContactPointAdmin(SimpleHistoryAdmin):
+    list_display = ["value", "kind", "label", "company", "person", "is_primary"]
+    list_filter = ["kind", "is_primary"]
+    search_fields = ["=normalized", "value"]
+    autocomplete_fields = ["company", "person"]
+    list_select_related = ["company", "person"]
+    readonly_fields = ["normalized"]
+    show_full_result_count = False
+
+
+@admin.register(Employment)
+class EmploymentAdmin(admin.ModelAdmin):
+    list_display = ["person", "company", "position", "started_on", "ended_on"]
+    search_fields = ["person__last_name", "company__name"]
+    list_filter = ["ended_on"]
+    autocomplete_fields = ["person", "company"]
+    list_select_related = ["person", "company"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "channel", "is_granted", "given_at", "source"]
+    list_filter = ["channel", "is_granted"]
+    search_fields = ["person__last_name", "source"]
+    autocomplete_fields = ["person"]
+    list_select_related = ["person"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = InteractionAttachment
+    fields = ["file", "name", "content_type", "size"]
+    readonly_fields = ["name", "content_type", "size"]
+    extra = 0
+
+
+@admin.register(InteractionAttachment)
+class InteractionAttachmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "content_type", "size", "interaction", "created_at"]
+    list_filter = ["content_type", "created_at"]
+    search_fields = ["name", "interaction__subject"]
+    autocomplete_fields = ["interaction"]
+    list_select_related = ["interaction"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(SimpleHistoryAdmin):
+    list_display = ["subject", "channel", "direction", "occurred_at", "company", "person", "user"]
+    list_filter = ["channel", "direction"]
+    search_fields = ["subject", "company__name"]
+    autocomplete_fields = ["company", "person", "user"]
+    list_select_related = ["company", "person", "user"]
+    inlines = [AttachmentInline]
+    show_full_result_count = False

@@ -1,0 +1,534 @@
+"""Counterparties (companies), their people, contact points and the history of every contact."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.models import BaseModel, ScopedQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from crm.models import User
+
+
+class Region(models.TextChoices):
+    """Oblasts of Ukraine plus the two cities with special status and Crimea."""
+
+    VINNYTSIA = "vinnytsia", _("Vinnytsia Oblast")
+    VOLYN = "volyn", _("Volyn Oblast")
+    DNIPROPETROVSK = "dnipropetrovsk", _("Dnipropetrovsk Oblast")
+    DONETSK = "donetsk", _("Donetsk Oblast")
+    ZHYTOMYR = "zhytomyr", _("Zhytomyr Oblast")
+    ZAKARPATTIA = "zakarpattia", _("Zakarpattia Oblast")
+    ZAPORIZHZHIA = "zaporizhzhia", _("Zaporizhzhia Oblast")
+    IVANO_FRANKIVSK = "ivano_frankivsk", _("Ivano-Frankivsk Oblast")
+    KYIV_OBLAST = "kyiv_oblast", _("Kyiv Oblast")
+    KIROVOHRAD = "kirovohrad", _("Kirovohrad Oblast")
+    LUHANSK = "luhansk", _("Luhansk Oblast")
+    LVIV = "lviv", _("Lviv Oblast")
+    MYKOLAIV = "mykolaiv", _("Mykolaiv Oblast")
+    ODESA = "odesa", _("Odesa Oblast")
+    POLTAVA = "poltava", _("Poltava Oblast")
+    RIVNE = "rivne", _("Rivne Oblast")
+    SUMY = "sumy", _("Sumy Oblast")
+    TERNOPIL = "ternopil", _("Ternopil Oblast")
+    KHARKIV = "kharkiv", _("Kharkiv Oblast")
+    KHERSON = "kherson", _("Kherson Oblast")
+    KHMELNYTSKYI = "khmelnytskyi", _("Khmelnytskyi Oblast")
+    CHERKASY = "cherkasy", _("Cherkasy Oblast")
+    CHERNIVTSI = "chernivtsi", _("Chernivtsi Oblast")
+    CHERNIHIV = "chernihiv", _("Chernihiv Oblast")
+    KYIV_CITY = "kyiv_city", _("Kyiv (city)")
+    SEVASTOPOL = "sevastopol", _("Sevastopol (city)")
+    CRIMEA = "crimea", _("Autonomous Republic of Crimea")
+
+
+class CompanyRole(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    PROSPECT = "prospect", _("Prospect")
+    SUPPLIER = "supplier", _("Supplier")
+    PARTNER = "partner", _("Partner")
+
+
+class CompanyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "micro", _("Micro (up to 10)")
+    SMALL = "small", _("Small (10–49)")
+    MEDIUM = "medium", _("Medium (50–249)")
+    LARGE = "large", _("Large (250+)")
+
+
+class LegalForm(models.TextChoices):
+    TOV = "tov", _("LLC (ТОВ)")
+    PP = "pp", _("Private enterprise (ПП)")
+    FOP = "fop", _("Sole proprietor (ФОП)")
+    AT = "at", _("Joint-stock company (АТ)")
+    DP = "dp", _("State enterprise (ДП)")
+    KP = "kp", _("Municipal enterprise (КП)")
+    GO = "go", _("Non-governmental organisation (ГО)")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    EXHIBITION = "exhibition", _("Exhibition")
+    COLD_CALL = "cold_call", _("Cold call")
+    CAMPAIGN = "campaign", _("Campaign")
+    PORTAL = "portal", _("Customer portal")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    """How a person prefers to be contacted, and the marketing consent channels."""
+
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    MESSENGER = "messenger", _("Messenger")
+    VISIT = "visit", _("Visit")
+
+
+class Industry(BaseModel):
+    """Reference data an administrator keeps in the admin."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+
+    class Meta:
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+        ordering = ["name"]  # backed by the unique index
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyQuerySet(ScopedQuerySet):
+    shared_field = "is_shared"
+
+
+class Company(BaseModel):
+    name = models.CharField(_("name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=150, blank=True)
+    legal_form = models.CharField(_("legal form"), max_length=16, choices=LegalForm, blank=True)
+    edrpou = models.CharField(_("EDRPOU code"), max_length=8, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=12, blank=True)
+    roles = ArrayField(
+        models.CharField(max_length=16, choices=CompanyRole), verbose_name=_("roles"), default=list, blank=True
+    )
+    status = models.CharField(_("status"), max_length=16, choices=CompanyStatus, default=CompanyStatus.ACTIVE)
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    size = models.CharField(_("size"), max_length=16, choices=CompanySize, blank=True)
+    region = models.CharField(_("region"), max_length=32, choices=Region, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    legal_address = models.TextField(_("legal address"), blank=True)
+    delivery_address = models.TextField(_("delivery address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), verbose_name=_("tags"), default=list, blank=True)
+    needs = models.TextField(_("needs and interests"), blank=True)
+    interests = ArrayField(
+        models.CharField(max_length=100), verbose_name=_("product interests"), default=list, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True, help_text=_("Basic formatting is kept; scripts are removed."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_shared = models.BooleanField(_("shared with the team"), default=False)
+    # Denormalised by interaction_log: lists filter and sort by it without touching interactions.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(edrpou="") | Q(edrpou__regex=r"^[0-9]{8}$"),
+                name="contacts_company_edrpou_digits",
+                violation_error_message=_("The EDRPOU code has 8 digits."),
+            ),
+            models.CheckConstraint(condition=Q(status__in=CompanyStatus.values), name="contacts_company_status_valid"),
+            models.CheckConstraint(
+                condition=Q(roles__contained_by=CompanyRole.values), name="contacts_company_roles_valid"
+            ),
+        ]
+        indexes = [
+            # Global search and the name filter: the ORM's icontains emits UPPER(name) LIKE UPPER(%s).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contacts_company_name_trgm_idx"),
+            GinIndex(OpClass(Upper("short_name"), name="gin_trgm_ops"), name="contacts_co_short_trgm_idx"),
+            models.Index(fields=["edrpou"], name="contacts_company_edrpou_idx", condition=~Q(edrpou="")),
+            # Company list: keyset by (name, id) and by (last contact, id), scoped by owner or team.
+            models.Index(fields=["name", "id"], name="contacts_company_name_idx"),
+            models.Index(fields=["owner", "name", "id"], name="contacts_co_owner_name_idx"),
+            models.Index(fields=["team", "name", "id"], name="contacts_company_team_name_idx"),
+            # visible_to() for representatives: the team's shared companies.
+            models.Index(fields=["team"], condition=Q(is_shared=True), name="contacts_co_team_shared_idx"),
+            models.Index(fields=["last_contact_at", "id"], name="contacts_company_last_idx"),
+            models.Index(fields=["created_at", "id"], name="contacts_company_created_idx"),
+            models.Index(fields=["region", "city"], name="contacts_company_region_idx"),
+            # The city filter matches case-insensitively: UPPER(city) = UPPER(%s).
+            models.Index(Upper("city"), name="contacts_company_city_idx"),
+            GinIndex(fields=["roles"], name="contacts_company_roles_idx"),
+            GinIndex(fields=["tags"], name="contacts_company_tags_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class PersonQuerySet(ScopedQuerySet):
+    shared_field = "is_shared"
+
+
+class Person(BaseModel):
+    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    full_name = models.GeneratedField(
+        expression=models.functions.Concat(
+            "last_name", models.Value(" "), "first_name", models.Value(" "), "patronymic"
+        ),
+        output_field=models.CharField(max_length=302),
+        db_persist=True,
+    )
+    position = models.CharField(_("position"), max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    # Birthday with an optional year: month and day drive the daily birthday query (indexed).
+    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_shared = models.BooleanField(_("shared with the team"), default=False)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["full_name"])
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(birth_month__isnull=True, birth_day__isnull=True)
+                | Q(birth_month__range=(1, 12), birth_day__range=(1, 31)),
+                name="contacts_person_birthday_valid",
+                violation_error_message=_("A birthday needs both a day and a month."),
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_month__isnull=False),
+                name="contacts_person_birth_year_needs_date",
+            ),
+        ]
+        indexes = [
+            GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="contacts_person_name_trgm_idx"),
+            models.Index(fields=["last_name", "first_name", "id"], name="contacts_person_name_idx"),
+            models.Index(fields=["owner", "last_name", "first_name", "id"], name="contacts_person_owner_name_idx"),
+            models.Index(fields=["team", "last_name", "id"], name="contacts_person_team_name_idx"),
+            models.Index(fields=["company", "last_name"], name="contacts_person_company_idx"),
+            # Birthdays today / this month (activities issue) without scanning a million people.
+            models.Index(fields=["birth_month", "birth_day"], name="contacts_person_birthday_idx"),
+            models.Index(fields=["last_contact_at", "id"], name="contacts_person_last_idx"),
+            models.Index(fields=["created_at", "id"], name="contacts_person_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+
+
+class Employment(BaseModel):
+    """A person's former (or parallel) company, with dates."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="employments")
+    company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="+")
+    position = models.CharField(_("position"), max_length=150, blank=True)
+    started_on = models.DateField(_("from"), null=True, blank=True)
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("employment")
+        verbose_name_plural = _("employments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="contacts_employment_dates_ordered",
+                violation_error_message=_("The end date cannot be before the start date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.company}"
+
+
+class Consent(BaseModel):
+    """A person's marketing consent for one channel: when and how it was given or withdrawn."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        PHONE = "phone", _("Phone")
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+    is_granted = models.BooleanField(_("granted"), default=True)
+    given_at = models.DateTimeField(_("when"))
+    source = models.CharField(_("how"), max_length=200, help_text=_("E.g. signed form, web form, phone call."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("marketing consent")
+        verbose_name_plural = _("marketing consents")
+        constraints = [models.UniqueConstraint(fields=["person", "channel"], name="contacts_consent_one_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.get_channel_display()}"
+
+
+class ContactPointKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    MOBILE = "mobile", _("Mobile")
+    EMAIL = "email", _("E-mail")
+    FAX = "fax", _("Fax")
+    TELEGRAM = "telegram", _("Telegram")
+    VIBER = "viber", _("Viber")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WEBSITE = "website", _("Website")
+    ADDRESS = "address", _("Postal address")
+
+
+PHONE_KINDS = frozenset({ContactPointKind.PHONE, ContactPointKind.MOBILE, ContactPointKind.FAX,
+                         ContactPointKind.VIBER, ContactPointKind.WHATSAPP})  # fmt: skip
+
+
+class ContactPoint(BaseModel):
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.CASCADE, related_name="points"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.CASCADE, related_name="points"
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=ContactPointKind)
+    label = models.CharField(_("label"), max_length=50, blank=True)
+    value = models.CharField(_("value"), max_length=300)
+    # Phones in E.164, e-mails lower-cased, the rest as entered.
+    normalized = models.CharField(_("normalised value"), max_length=300)
+    # Phone digits reversed: "ends with these digits" becomes an indexed prefix search.
+    digits_reversed = models.CharField(max_length=20, blank=True, editable=False)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contact point")
+        verbose_name_plural = _("contact points")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=False, person__isnull=True) | Q(company__isnull=True, person__isnull=False),
+                name="contacts_contactpoint_one_owner",
+                violation_error_message=_("A contact point belongs to a company or to a person."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ContactPointKind.values), name="contacts_contactpoint_kind_valid"
+            ),
+        ]
+        indexes = [
+            # Phone search and caller lookup (any format, or the last digits).
+            models.Index(
+                OpClass("digits_reversed", name="varchar_pattern_ops"),
+                name="contacts_cp_digits_idx",
+                condition=~Q(digits_reversed=""),
+            ),
+            models.Index(fields=["normalized"], name="contacts_cp_normalized_idx"),
+            models.Index(fields=["company", "kind"], name="contacts_cp_company_idx"),
+            models.Index(fields=["person", "kind"], name="contacts_cp_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def href(self) -> str:
+        """A clickable link for the kind, or "" when there is none."""
+        match self.kind:
+            case ContactPointKind.EMAIL:
+                return f"mailto:{self.normalized}"
+            case ContactPointKind.PHONE | ContactPointKind.MOBILE | ContactPointKind.FAX:
+                return f"tel:{self.normalized}"
+            case ContactPointKind.VIBER:
+                return f"viber://chat?number={self.normalized.replace('+', '%2B')}"
+            case ContactPointKind.WHATSAPP:
+                return f"https://wa.me/{self.normalized.lstrip('+')}"
+            case ContactPointKind.TELEGRAM:
+                return f"https://t.me/{self.normalized.lstrip('@')}"
+            case ContactPointKind.WEBSITE:
+                return self.normalized
+        return ""
+
+
+class InteractionChannel(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    CALL_IN = "call_in", _("Incoming call")
+    CALL_OUT = "call_out", _("Outgoing call")
+    LETTER = "letter", _("Letter")
+    FAX = "fax", _("Fax")
+    EMAIL_IN = "email_in", _("Incoming e-mail")
+    EMAIL_OUT = "email_out", _("Outgoing e-mail")
+    WEB_FORM = "web_form", _("Web form")
+    MESSENGER = "messenger", _("Messenger")
+    MEETING = "meeting", _("Meeting")
+    PORTAL = "portal", _("Portal")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("Inbound")
+    OUTBOUND = "out", _("Outbound")
+    NONE = "", _("—")
+
+
+class InteractionQuerySet(models.QuerySet):
+    def visible_to(self, user: User | AnonymousUser) -> Self:
+        """An interaction is visible when its company is (the history belongs to the client)."""
+        return self.filter(company__in=Company.objects.visible_to(user).values("pk"))
+
+
+class Interaction(BaseModel):
+    channel = models.CharField(_("channel"), max_length=16, choices=InteractionChannel)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction, blank=True)
+    occurred_at = models.DateTimeField(_("when"))
+    duration = models.DurationField(_("duration"), null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    # db_index=False: the composite timeline indexes below start with these columns.
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        db_index=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A deal, order or ticket of a higher app (contacts imports nothing above it).
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject_object = GenericForeignKey("content_type", "object_id")
+    history = HistoricalRecords()
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=InteractionChannel.values), name="contacts_interaction_channel_valid"
+            ),
+        ]
+        indexes = [
+            # The card's timeline: keyset by (occurred_at, id) per company / person, optionally by channel.
+            models.Index(fields=["company", "-occurred_at", "-id"], name="contacts_inter_company_idx"),
+            models.Index(fields=["company", "channel", "-occurred_at", "-id"], name="contacts_inter_comp_chan_idx"),
+            models.Index(fields=["person", "-occurred_at", "-id"], name="contacts_inter_person_idx"),
+            models.Index(fields=["person", "channel", "-occurred_at", "-id"], name="contacts_inter_pers_chan_idx"),
+            models.Index(fields=["content_type", "object_id"], name="contacts_inter_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SavedFilterQuerySet(models.QuerySet):
+    def visible_to(self, user: User | AnonymousUser) -> Self:
+        """The user's own filters and those shared with a team the user belongs to or manages."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | Q(is_shared=True, team__in=user.team_ids))
+
+
+class SavedFilter(BaseModel):
+    class Target(models.TextChoices):
+        COMPANY = "company", _("Companies")
+        PERSON = "person", _("People")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    target = models.CharField(_("list"), max_length=16, choices=Target)
+    query = models.CharField(_("filter"), max_length=2000, help_text=_("The list's query string."))
+    is_shared = models.BooleanField(_("shared with the team"), default=False)
+
+    objects = SavedFilterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        indexes = [models.Index(fields=["owner", "target"], name="contacts_savedfilter_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractionAttachment(BaseModel):
+    """A file attached to an interaction; type and size are checked by the service."""
+
+    interaction = models.ForeignKey(
+        Interaction, verbose_name=_("interaction"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="interactions/%Y/%m/")
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size, bytes"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name

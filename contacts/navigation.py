@@ -1,0 +1,17 @@
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Role
+from crm.navigation import NavItem
+from crm.navigation import register as register_item
+
+# Merging changes other people's clients: managers, directors and administrators.
+MERGERS = frozenset({Role.SALES_MANAGER, Role.DIRECTOR, Role.ADMINISTRATOR})
+
+
+def register() -> None:
+    register_item(NavItem("companies", _("Companies"), "contacts:company-list", "building", order=10))
+    register_item(NavItem("people", _("People"), "contacts:person-list", "person-lines-fill", order=20))
+    register_item(NavItem("lookup", _("Who is calling"), "contacts:lookup", "telephone-inbound", order=30))
+    register_item(
+        NavItem("duplicates", _("Duplicates"), "contacts:duplicate-list", "intersect", order=40, roles=MERGERS)
+    )

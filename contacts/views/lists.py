@@ -1,0 +1,225 @@
+"""Company and person lists: filters, keyset pages, saved filters, bulk actions and export (issue 4, items 6, 12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from contacts import exports, selectors_lists, services_lists
+from contacts.filters import BulkForm, SavedFilterForm, list_filter, list_query
+from contacts.models import SavedFilter
+from crm.models import User
+
+COMPANY, PERSON = SavedFilter.Target.COMPANY, SavedFilter.Target.PERSON
+LIST_URLS = {COMPANY: "contacts:company-list", PERSON: "contacts:person-list"}
+URLS = {
+    COMPANY: {"export": "contacts:company-export", "bulk": "contacts:company-bulk"},
+    PERSON: {"export": "contacts:person-export", "bulk": "contacts:person-bulk"},
+}
+TEMPLATES = {COMPANY: "contacts/company_list.html", PERSON: "contacts/person_list.html"}
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: User
+
+
+def _list_url(target: str, query: str = "") -> str:
+    return reverse(LIST_URLS[target]) + (f"?{query}" if query else "")
+
+
+def _join(query: str, **extra: str) -> str:
+    return "&".join(part for part in (query, urlencode(extra)) if part)
+
+
+def _sort_links(target: str, query: str, current: str) -> dict[str, str]:
+    """Column header links: the first click sorts ascending (last contact: newest first), the next reverses."""
+    rest = QueryDict(query, mutable=True)
+    rest.pop("sort", None)
+    links = {}
+    for key, first in (("name", "name"), ("last_contact", "-last_contact")):
+        sort = first if current not in (key, f"-{key}") else ("-" + current).replace("--", "")
+        links[key] = _list_url(target, _join(rest.urlencode(), sort=sort))
+    return links
+
+
+def _render_list(
+    request: HtmxHttpRequest, target: str, data: QueryDict, *, bulk_form: BulkForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The list page, or for an HTMX request its results (plus the filter form, swapped out of band)."""
+    user = request.user
+    filterset = list_filter(target=target, user=user, data=data)
+    page = selectors_lists.list_page(filterset=filterset, target=target, cursor=data.get("cursor"))
+    query = list_query(target=target, data=data)
+    bound_bulk = bulk_form is not None
+    bulk_form = bulk_form or BulkForm(user=user, target=target, initial={"query": query})
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "target": target,
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "list_url": _list_url(target),
+        "first_url": _list_url(target, query),
+        "current_sort": filterset.current_sort,
+        "sort_links": _sort_links(target, query, filterset.current_sort),
+        "next_url": _list_url(target, _join(query, cursor=page.next_cursor)) if page.next_cursor else "",
+        "export_csv_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='csv')}",
+        "export_xlsx_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='xlsx')}",
+        "bulk_url": reverse(URLS[target]["bulk"]),
+        "bulk_form": bulk_form,
+        "selected_ids": set(bulk_form.data.getlist("ids")) if bound_bulk else set(),
+        "saved_form": SavedFilterForm(initial={"target": target, "query": query}),
+        # A callable: only the full page shows the saved-filter menu, so a partial runs no query for it.
+        "saved_filters": lambda: selectors_lists.saved_filter_list(user=user, target=target),
+    }
+    template = TEMPLATES[target] + ("#htmx-results" if partial else "")
+    return render(request, template, context, status=status)
+
+
+def _download(qs: QuerySet, target: str, fmt: str) -> HttpResponse:
+    content = exports.render_export(qs, target=target, fmt=fmt)
+    response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{exports.file_name(target, fmt)}"'
+    return response
+
+
+def _export(request: HtmxHttpRequest, target: str) -> HttpResponse:
+    """Up to SYNC_EXPORT_LIMIT rows as a download; more become a background job with a progress page."""
+    filterset = list_filter(target=target, user=request.user, data=request.GET)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in services_lists.EXPORT_FORMATS or (filterset.is_bound and not filterset.is_valid()):
+        return redirect(_list_url(target, list_query(target=target, data=request.GET)))  # the list shows why
+    if selectors_lists.count_up_to(filterset.qs, exports.SYNC_EXPORT_LIMIT + 1) > exports.SYNC_EXPORT_LIMIT:
+        job = services_lists.list_export_start(
+            actor=request.user, target=target, query=request.GET.urlencode(), fmt=fmt
+        )
+        return redirect("crm:job-detail", job.pk)
+    return _download(selectors_lists.export_queryset(filterset=filterset, target=target), target, fmt)
+
+
+def _bulk_apply(user: User, target: str, data: dict[str, Any]) -> int:
+    action, ids = data["action"], data["ids"]
+    if action == BulkForm.OWNER:
+        change_owner = (
+            services_lists.company_bulk_change_owner if target == COMPANY else services_lists.person_bulk_change_owner
+        )
+        return change_owner(actor=user, ids=ids, owner=data["owner"])
+    return services_lists.company_bulk_tags(actor=user, ids=ids, tag=data["tag"], remove=action == BulkForm.TAG_REMOVE)
+
+
+def _bulk(request: HtmxHttpRequest, target: str) -> HttpResponse:
+    form = BulkForm(request.POST, user=request.user, target=target)
+    query = QueryDict(request.POST.get("query", ""))
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"] in (BulkForm.EXPORT_CSV, BulkForm.EXPORT_XLSX):
+            qs = selectors_lists.export_selected_queryset(user=request.user, target=target, ids=data["ids"])
+            return _download(qs, target, "csv" if data["action"] == BulkForm.EXPORT_CSV else "xlsx")
+        try:
+            count = _bulk_apply(request.user, target, data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, ngettext("%(count)d row changed.", "%(count)d rows changed.", count) % {"count": count}
+            )
+            return redirect(_list_url(target, list_query(target=target, data=query)))
+    return _render_list(request, target, query, bulk_form=form)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def company_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _render_list(request, COMPANY, request.GET)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def person_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _render_list(request, PERSON, request.GET)
+
+
+@login_required
+@require_GET
+def company_export(request: HtmxHttpRequest) -> HttpResponse:
+    return _export(request, COMPANY)
+
+
+@login_required
+@require_GET
+def person_export(request: HtmxHttpRequest) -> HttpResponse:
+    return _export(request, PERSON)
+
+
+@login_required
+@require_POST
+def company_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    return _bulk(request, COMPANY)
+
+
+@login_required
+@require_POST
+def person_bulk(request: HtmxHttpRequest) -> HttpResponse:
+    return _bulk(request, PERSON)
+
+
+@login_required
+@require_POST
+def saved_filter_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = SavedFilterForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = services_lists.saved_filter_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The filter “%(name)s” is saved.") % {"name": saved.name})
+            return redirect(_list_url(saved.target, saved.query))
+    return render(request, "contacts/savedfilter_form.html", {"form": form, "target": form.data.get("target")})
+
+
+@login_required
+@require_GET
+def saved_filter_apply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = selectors_lists.saved_filter_get(user=request.user, pk=pk)
+    return redirect(_list_url(saved.target, saved.query))
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    try:
+        saved = services_lists.saved_filter_delete(actor=request.user, pk=pk)
+    except SavedFilter.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The filter “%(name)s” is deleted.") % {"name": saved.name})
+    return redirect(_list_url(saved.target))
+
+
+urlpatterns = [
+    path("companies/", company_list, name="company-list"),
+    path("companies/export/", company_export, name="company-export"),
+    path("companies/bulk/", company_bulk, name="company-bulk"),
+    path("people/", person_list, name="person-list"),
+    path("people/export/", person_export, name="person-export"),
+    path("people/bulk/", person_bulk, name="person-bulk"),
+    path("saved-filters/new/", saved_filter_create, name="saved-filter-create"),
+    path("saved-filters/<int:pk>/", saved_filter_apply, name="saved-filter-apply"),
+    path("saved-filters/<int:pk>/delete/", saved_filter_delete, name="saved-filter-delete"),
+]
