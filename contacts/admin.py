@@ -10,6 +10,7 @@ from contacts.models import (
     Interaction,
     InteractionAttachment,
     Person,
+    SavedFilter,
 )
 
 
@@ -117,3 +118,12 @@ class InteractionAdmin(SimpleHistoryAdmin):
     list_select_related = ["company", "person", "user"]
     inlines = [AttachmentInline]
     show_full_result_count = False
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(admin.ModelAdmin):
+    list_display = ["name", "target", "owner", "team", "is_shared", "created_at"]
+    list_filter = ["target", "is_shared", "team"]
+    search_fields = ["name", "owner__email", "query"]
+    autocomplete_fields = ["owner", "team"]
+    list_select_related = ["owner", "team"]

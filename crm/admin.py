@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.auth_tokens import token_issue_key, token_revoke
-from crm.models import IntegrationToken, Notification, Team, User
+from crm.models import IntegrationToken, Job, Notification, Team, User
 
 admin.site.site_header = _("CRM administration")
 admin.site.site_title = _("CRM")
@@ -111,3 +111,13 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens)) % {"count": len(tokens)},
             messages.SUCCESS,
         )
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "owner", "kind", "status", "progress", "total", "created_at"]
+    list_filter = ["status", "kind", "created_at"]
+    search_fields = ["kind", "owner__email", "message"]
+    autocomplete_fields = ["owner"]
+    list_select_related = ["owner"]
+    readonly_fields = ["progress", "total", "created_at", "updated_at"]

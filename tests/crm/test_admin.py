@@ -14,10 +14,17 @@ def admin_client(client):
     return client
 
 
-@pytest.mark.parametrize("model", ["user", "team", "notification"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "crm.user", "crm.team", "crm.notification", "crm.job", "crm.integrationtoken", "contacts.company",
+        "contacts.person", "contacts.contactpoint", "contacts.interaction", "contacts.interactionattachment",
+        "contacts.employment", "contacts.consent", "contacts.industry", "contacts.savedfilter",
+    ],
+)  # fmt: skip
 def test_changelists_search_and_filter(admin_client, model, owner, django_assert_max_num_queries):
     NotificationFactory.create_batch(3, recipient=owner)
-    url = reverse(f"admin:crm_{model}_changelist")
+    url = reverse(f"admin:{model.replace('.', '_')}_changelist")
     with django_assert_max_num_queries(15):
         assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "example"}).status_code == 200
