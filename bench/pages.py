@@ -39,6 +39,8 @@ class Page:
     path: str | Callable[[User], str]
     # Requested without the session cookie: the login page redirects a signed-in user.
     anonymous: bool = False
+    # Extra request headers, made once like a callable path (e.g. an API token for a machine client).
+    headers: Callable[[User], dict[str, str]] | None = None
 
 
 def _notifications_middle(user: User) -> str:
@@ -60,3 +62,100 @@ PAGES: list[Page] = [
     Page("teams", "/teams/"),
     Page("login", "/accounts/login/", anonymous=True),
 ]
+
+
+# --- Contacts (issue 4): lists, search, caller lookup, cards ---------------------------------------
+# The seeded demo client (contacts/seed.py) is the sales representative's, in the bench manager's
+# team: its card is the "client with 5,000 interactions" (at sizes M and L), its people have long
+# histories. The searches look for what finds several rows (one match redirects to its card).
+
+
+def _demo_client_id(user: User) -> int:
+    from contacts.models import Company
+    from contacts.seed import DEMO_CLIENT_EDRPOU
+
+    return (
+        Company.objects.visible_to(user)
+        .filter(edrpou=DEMO_CLIENT_EDRPOU)
+        .order_by("pk")
+        .values_list("pk", flat=True)[0]
+    )
+
+
+def _demo_person(user: User) -> tuple[int, str, str]:
+    """(id, last name, primary mobile in E.164) of the demo client's first person."""
+    from contacts.models import ContactPoint, ContactPointKind, Person
+
+    person = Person.objects.visible_to(user).filter(company_id=_demo_client_id(user)).order_by("pk").first()
+    if person is None:
+        raise LookupError("the demo client has no people: is the bench database seeded by contacts.seed?")
+    mobile = ContactPoint.objects.filter(person=person, kind=ContactPointKind.MOBILE, is_primary=True).first()
+    return person.pk, person.last_name, mobile.normalized if mobile else ""
+
+
+def _national_phone(e164: str) -> str:
+    """E.164 "+380671234567" -> "067-123-45-67": the stored number typed in another format."""
+    digits = "0" + e164.removeprefix("+380")
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+
+
+def _company_card(user: User) -> str:
+    return f"/contacts/companies/{_demo_client_id(user)}/"
+
+
+def _person_card(user: User) -> str:
+    return f"/contacts/people/{_demo_person(user)[0]}/"
+
+
+def _search_by_name(user: User) -> str:
+    """The surname the user's people share most: a results page, not the redirect one match gets."""
+    from urllib.parse import urlencode
+
+    from django.db.models import Count
+
+    from contacts.models import Person
+
+    people = Person.objects.visible_to(user).values("last_name").annotate(n=Count("id"))
+    return "/contacts/search/?" + urlencode({"q": people.order_by("-n", "last_name")[0]["last_name"]})
+
+
+def _search_by_phone(user: User) -> str:
+    """A phone two visible companies share (the seeded duplicates), typed in the national format."""
+    from urllib.parse import urlencode
+
+    from django.db.models import Count
+
+    from contacts.models import Company, ContactPoint, ContactPointKind
+
+    points = ContactPoint.objects.filter(company__in=Company.objects.visible_to(user), kind=ContactPointKind.PHONE)
+    shared = points.values("normalized").annotate(n=Count("id")).filter(n__gt=1).order_by("normalized")
+    return "/contacts/search/?" + urlencode({"q": _national_phone(shared[0]["normalized"])})
+
+
+def _caller_lookup(user: User) -> str:
+    from urllib.parse import urlencode
+
+    return "/contacts/lookup/?" + urlencode({"phone": _national_phone(_demo_person(user)[2])})
+
+
+def _caller_lookup_headers(user: User) -> dict[str, str]:
+    """A fresh integration token acting as the bench user, sent the way a phone system sends it."""
+    from crm.auth_tokens import token_create
+    from crm.models import IntegrationToken
+
+    IntegrationToken.objects.filter(name="bench").delete()  # the previous run's
+    _token, key = token_create(name="bench", user=user)
+    return {"Accept": "application/json", "Authorization": f"Bearer {key}"}
+
+
+PAGES += [
+    Page("contacts-company-list", "/contacts/companies/"),
+    Page("contacts-company-list-filtered", "/contacts/companies/?region=kyiv_city&role=customer"),
+    Page("contacts-person-list", "/contacts/people/"),
+    Page("contacts-search-name", _search_by_name),
+    Page("contacts-search-phone", _search_by_phone),
+    Page("contacts-company-card", _company_card),
+    Page("contacts-person-card", _person_card),
+]
+# The phone system's request: no session, an integration token.
+PAGES.append(Page("contacts-lookup-json", _caller_lookup, anonymous=True, headers=_caller_lookup_headers))

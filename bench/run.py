@@ -304,15 +304,21 @@ def time_page(
     return times, queries
 
 
-def resolve_urls(pages: Sequence[Page]) -> list[str]:
-    """Turn each page's path into a URL; callables get the bench user (Django set up in this process)."""
+def resolve_pages(pages: Sequence[Page]) -> list[tuple[str, dict[str, str]]]:
+    """Each page's URL and extra headers; callables get the bench user (Django set up in this process)."""
     from django.db import connections
 
     from crm.models import User
 
     try:
-        user = User.objects.get(email=BENCH_USER) if any(callable(p.path) for p in pages) else None
-        return [page.path if isinstance(page.path, str) else page.path(user) for page in pages]  # type: ignore[arg-type]
+        user = User.objects.get(email=BENCH_USER)
+        return [
+            (
+                page.path if isinstance(page.path, str) else page.path(user),
+                page.headers(user) if page.headers else {},
+            )
+            for page in pages
+        ]
     finally:
         connections.close_all()
 
@@ -335,13 +341,13 @@ def run_pages(base_port: int, cookie: str, *, warmup: int, requests: int) -> lis
     names = [page.name for page in pages]
     if len(set(names)) != len(names):
         raise BenchError(f"page names must be unique: {names}")
-    urls = resolve_urls(pages)
+    resolved = resolve_pages(pages)
     connection = http.client.HTTPConnection("127.0.0.1", base_port, timeout=REQUEST_TIMEOUT)
     results: list[Result] = []
     try:
         floor_p95: float | None = None
-        for page, url in zip(pages, urls, strict=True):
-            headers = {} if page.anonymous else {"Cookie": cookie}
+        for page, (url, extra_headers) in zip(pages, resolved, strict=True):
+            headers = {**({} if page.anonymous else {"Cookie": cookie}), **extra_headers}
             times, queries = time_page(connection, page.name, url, headers, warmup=warmup, requests=requests)
             p95 = percentile(times, 95)
             if floor_p95 is None:  # the floor is timed first
