@@ -11,9 +11,9 @@ secondary indexes and the foreign keys of the four big tables are dropped around
 rebuilt after it (`_bulk_load`): a rebuilt index and a one-query foreign-key validation are several
 times faster than maintaining them row by row.
 
-Measured with `manage.py seed_demo` on this machine (2 cores, embedded PostgreSQL 18, other test
-runs sharing the CPU): M 30 s (74 s without `_bulk_load`); L 272 s (4.5 min) with a load average
-of 1–4, 560 s with a load average of 5–7 from other processes.
+Measured with `manage.py seed_demo` (crm and contacts) on this machine (2 cores, embedded
+PostgreSQL 18, other engineers' test runs sharing the CPU): M 30–35 s, 74 s without `_bulk_load`;
+L 239 s (4 min) at a load average of 1–4, 1,036 s without `_bulk_load`.
 
 Data is deterministic: the same rows every run, with dates relative to today at 00:00 UTC.
 
@@ -61,8 +61,8 @@ DEMO_CLIENT_EDRPOU = "38254716"
 DEMO_REP_EMAIL = "sales@example.com"
 
 TABLES = ("contacts_company", "contacts_person", "contacts_contactpoint", "contacts_interaction")
-# Sizes loaded with the secondary indexes and foreign keys dropped (`_bulk_load`): M seeds in 30 s
-# instead of 74 s (see the module docstring); S gains nothing and keeps the plain path.
+# Sizes loaded with the secondary indexes and foreign keys dropped (`_bulk_load`): 2.5x faster at M,
+# 4x at L (see the module docstring); S gains nothing and keeps the plain path.
 BULK_LOAD_SIZES = ("M", "L")
 
 
