@@ -58,6 +58,7 @@ from contacts.models import (
     ContactPointKind,
     Person,
     Region,
+    SavedFilter,
 )
 from contacts.services import contact_point_values
 from contacts.validators import validate_edrpou, validate_tax_number
@@ -82,9 +83,8 @@ CHANGE_REASON = "import"
 IMPORT_ROLES = (Role.SALES_REP, Role.SALES_MANAGER, Role.DIRECTOR, Role.ADMINISTRATOR)
 
 
-class Target(models.TextChoices):
-    COMPANY = "company", gettext_lazy("Companies")
-    PERSON = "person", gettext_lazy("People")
+# What a file holds: the same two lists a saved filter targets.
+Target = SavedFilter.Target
 
 
 class Stage(models.TextChoices):

@@ -351,7 +351,7 @@ def _employments_changed(request: HtmxHttpRequest, person: Person) -> HttpRespon
 @vary_on_headers("HX-Request")
 def company_point_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = selectors.company_get(user=request.user, pk=pk)
-    return _point_add(request, company, "contacts/company_point_form.html", company=company)
+    return _point_add(request, company, "contacts/point_form.html", company=company)
 
 
 @login_required
@@ -359,7 +359,7 @@ def company_point_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def person_point_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
-    return _point_add(request, person, "contacts/person_point_form.html", person=person)
+    return _point_add(request, person, "contacts/point_form.html", person=person)
 
 
 def _point_add(request: HtmxHttpRequest, holder: Company | Person, page: str, **owner: Any) -> HttpResponse:
