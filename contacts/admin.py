@@ -2,6 +2,9 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from contacts.models import (
+    Activity,
+    BirthdayNotice,
+    CalendarFeed,
     Company,
     Consent,
     ContactPoint,
@@ -10,7 +13,9 @@ from contacts.models import (
     Interaction,
     InteractionAttachment,
     Person,
+    Reminder,
     SavedFilter,
+    WorkPlan,
 )
 
 
@@ -127,3 +132,61 @@ class SavedFilterAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__email", "query"]
     autocomplete_fields = ["owner", "team"]
     list_select_related = ["owner", "team"]
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    fields = ["offset", "remind_at", "sent_at", "is_late"]
+    readonly_fields = ["remind_at", "sent_at", "is_late"]
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    list_display = ["subject", "kind", "starts_at", "status", "assignment_state", "assignee", "company", "priority"]
+    list_filter = ["kind", "status", "assignment_state", "priority", "is_all_day", "recurrence", "team"]
+    search_fields = ["subject", "company__name", "person__last_name", "assignee__email"]
+    autocomplete_fields = ["company", "person", "assignee", "created_by", "team", "series"]
+    list_select_related = ["assignee", "company"]
+    readonly_fields = ["interaction", "completed_at", "overdue_notified_at", "created_at", "updated_at"]
+    date_hierarchy = "starts_at"
+    inlines = [ReminderInline]
+    show_full_result_count = False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["activity", "offset", "remind_at", "sent_at", "is_late"]
+    list_filter = ["is_late", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["activity__subject"]
+    autocomplete_fields = ["activity"]
+    list_select_related = ["activity"]
+    show_full_result_count = False
+
+
+@admin.register(BirthdayNotice)
+class BirthdayNoticeAdmin(admin.ModelAdmin):
+    list_display = ["person", "year", "created_at"]
+    list_filter = ["year"]
+    search_fields = ["person__last_name", "person__first_name"]
+    autocomplete_fields = ["person"]
+    list_select_related = ["person"]
+    show_full_result_count = False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "updated_at"]
+    list_filter = ["created_at"]
+    search_fields = ["user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+    exclude = ["token"]
+
+
+@admin.register(WorkPlan)
+class WorkPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "period", "starts_on", "calls", "meetings", "visits", "new_clients", "won_amount", "hours"]
+    list_filter = ["period", "team", "starts_on"]
+    search_fields = ["user__email", "user__full_name"]
+    autocomplete_fields = ["user", "team", "created_by"]
+    list_select_related = ["user"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
@@ -12,6 +14,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -532,3 +535,307 @@ class InteractionAttachment(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Activities: planned work, assignments, reminders, birthdays, work plans -------------------
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    VISIT = "visit", _("Visit")
+    EMAIL = "email", _("E-mail")
+    TASK = "task", _("Task")
+    EVENT = "event", _("Event")
+    ASSIGNMENT = "assignment", _("Assignment")
+
+
+# Completing one of these kinds logs an Interaction with this channel in the contact history.
+KIND_CHANNEL: dict[str, str] = {
+    ActivityKind.CALL: InteractionChannel.CALL_OUT,
+    ActivityKind.MEETING: InteractionChannel.MEETING,
+    ActivityKind.VISIT: InteractionChannel.VISIT,
+    ActivityKind.EMAIL: InteractionChannel.EMAIL_OUT,
+}
+
+
+class ActivityStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class AssignmentState(models.TextChoices):
+    """The assignee's answer to an assignment; blank for every other kind."""
+
+    NONE = "", _("—")
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    DONE = "done", _("Completed")
+
+
+class Recurrence(models.TextChoices):
+    NONE = "", _("Does not repeat")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class ActivityQuerySet(ScopedQuerySet):
+    owner_field = "assignee"
+
+    def visibility(self, user: User) -> Q | None:
+        """Scoped by assignee and team like owned records; the creator also sees what they assigned."""
+        condition = super().visibility(user)
+        return None if condition is None else condition | Q(created_by=user)
+
+    def open(self) -> Self:
+        return self.filter(status=ActivityStatus.PLANNED)
+
+
+class Activity(BaseModel):
+    """A planned call, meeting, visit, e-mail, task, event or assignment of one user.
+
+    `starts_at` is the start of a meeting or the due moment of a task; an open activity whose end
+    (or start, without an end) has passed is overdue. A recurring series is stored as one row per
+    occurrence, all pointing at the first through `series`.
+    """
+
+    Kind = ActivityKind
+    Status = ActivityStatus
+
+    kind = models.CharField(_("type"), max_length=16, choices=ActivityKind, default=ActivityKind.TASK)
+    subject = models.CharField(_("subject"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("start / due"))
+    ends_at = models.DateTimeField(_("end"), null=True, blank=True)
+    is_all_day = models.BooleanField(_("all day"), default=False)
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority, default=Priority.NORMAL)
+    planned_duration = models.DurationField(_("planned duration"), null=True, blank=True)
+    actual_duration = models.DurationField(_("actual duration"), null=True, blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    # A deal, order or ticket of a higher app (contacts imports nothing above it).
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject_object = GenericForeignKey("content_type", "object_id")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The assignee's team when the activity was planned: a manager's calendar and plan view use it.
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ActivityStatus, default=ActivityStatus.PLANNED)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    assignment_state = models.CharField(
+        _("answer"), max_length=16, choices=AssignmentState, default=AssignmentState.NONE, blank=True
+    )
+    response = models.TextField(_("assignee's comment"), blank=True, help_text=_("Reason for declining, or a note."))
+    # Set once by the overdue-assignment task: creator and manager are told only once.
+    overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recurrence = models.CharField(_("repeats"), max_length=8, choices=Recurrence, default=Recurrence.NONE, blank=True)
+    recurrence_until = models.DateField(_("repeat until"), null=True, blank=True)
+    series = models.ForeignKey(
+        "self", verbose_name=_("series"), null=True, blank=True, on_delete=models.CASCADE, related_name="occurrences"
+    )
+    # The history entry logged when a call, meeting, visit or e-mail is completed (once).
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity", editable=False
+    )
+    history = HistoricalRecords()
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ActivityKind.values), name="contacts_activity_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ActivityStatus.values), name="contacts_activity_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+                name="contacts_activity_ends_after_start",
+                violation_error_message=_("The end cannot be before the start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=ActivityKind.ASSIGNMENT, assignment_state__in=AssignmentState.values[1:])
+                | (~Q(kind=ActivityKind.ASSIGNMENT) & Q(assignment_state="")),
+                name="contacts_activity_assignment_state_valid",
+            ),
+        ]
+        indexes = [
+            # My day and the own calendar: one assignee's activities by time (open ones first of all).
+            models.Index(fields=["assignee", "starts_at"], name="contacts_act_assignee_idx"),
+            models.Index(
+                fields=["assignee", "starts_at"],
+                condition=Q(status=ActivityStatus.PLANNED),
+                name="contacts_act_assignee_open_idx",
+            ),
+            # The team calendar and the manager's plan view.
+            models.Index(fields=["team", "starts_at"], name="contacts_act_team_idx"),
+            # Assignments I gave, and the overdue-assignment task.
+            models.Index(
+                fields=["created_by", "starts_at"],
+                condition=Q(kind=ActivityKind.ASSIGNMENT),
+                name="contacts_act_assigned_by_idx",
+            ),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED, overdue_notified_at=None),
+                name="contacts_act_overdue_idx",
+            ),
+            # The card's activity tab.
+            models.Index(fields=["company", "starts_at"], name="contacts_act_company_idx"),
+            models.Index(fields=["person", "starts_at"], name="contacts_act_person_idx"),
+            models.Index(fields=["content_type", "object_id"], name="contacts_act_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def due_at(self) -> datetime:
+        return self.ends_at or self.starts_at
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ActivityStatus.PLANNED and self.due_at < timezone.now()
+
+
+class Reminder(BaseModel):
+    """One reminder of an activity: `remind_at` = start − offset; `sent_at` is set exactly once.
+
+    The reminder task claims due rows with SELECT … FOR UPDATE SKIP LOCKED and marks them sent in the
+    same transaction as the bell notification, so two workers never send one reminder twice and a
+    killed worker's claim is released with its transaction.
+    """
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    offset = models.DurationField(_("before the start"))
+    remind_at = models.DateTimeField(_("remind at"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Sent after its time (the workers were down): the notification says so.
+    is_late = models.BooleanField(_("sent late"), default=False)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "offset"], name="contacts_reminder_unique_offset"),
+            models.CheckConstraint(
+                condition=Q(offset__gte=timedelta(0)),
+                name="contacts_reminder_offset_positive",
+                violation_error_message=_("A reminder comes before the start."),
+            ),
+        ]
+        indexes = [
+            # The every-minute claim: due, unsent reminders only (a small partial index).
+            models.Index(fields=["remind_at"], condition=Q(sent_at=None), name="contacts_reminder_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} − {self.offset}"
+
+
+class BirthdayNotice(models.Model):
+    """A person's birthday was announced for this year: the unique key makes it exactly once."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("birthday notice")
+        verbose_name_plural = _("birthday notices")
+        constraints = [models.UniqueConstraint(fields=["person", "year"], name="contacts_birthdaynotice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.year}"
+
+
+class CalendarFeed(BaseModel):
+    """A user's secret iCal feed URL; regenerating replaces the token, so the old URL answers 404."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class PlanPeriod(models.TextChoices):
+    WEEK = "week", _("Week")
+    MONTH = "month", _("Month")
+
+
+class WorkPlanQuerySet(ScopedQuerySet):
+    owner_field = "user"
+
+
+class WorkPlan(BaseModel):
+    """A user's targets for a week or a month; actual values are computed, never stored here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("employee"), on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=8, choices=PlanPeriod, default=PlanPeriod.MONTH)
+    starts_on = models.DateField(_("from"), help_text=_("Monday of the week or the 1st of the month."))
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    meetings = models.PositiveIntegerField(_("meetings"), default=0)
+    visits = models.PositiveIntegerField(_("visits"), default=0)
+    new_clients = models.PositiveIntegerField(_("new clients"), default=0)
+    won_amount = models.DecimalField(_("won deals, UAH"), max_digits=14, decimal_places=2, default=Decimal(0))
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1, default=Decimal(0))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = WorkPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("work plan")
+        verbose_name_plural = _("work plans")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period", "starts_on"], name="contacts_workplan_one_per_period"),
+            models.CheckConstraint(condition=Q(period__in=PlanPeriod.values), name="contacts_workplan_period_valid"),
+            models.CheckConstraint(
+                condition=Q(won_amount__gte=0) & Q(hours__gte=0), name="contacts_workplan_amounts_positive"
+            ),
+        ]
+        indexes = [
+            # The team plan page: one period of every member of a team.
+            models.Index(fields=["team", "period", "starts_on"], name="contacts_workplan_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_period_display()} {self.starts_on:%Y-%m-%d}"

@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.auth_tokens import token_issue_key, token_revoke
-from crm.models import IntegrationToken, Job, Notification, Team, User
+from crm.models import IntegrationToken, Job, Notification, NotificationPreference, Team, User
 
 admin.site.site_header = _("CRM administration")
 admin.site.site_title = _("CRM")
@@ -25,7 +25,8 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["full_name", "phone", "language", "team", "email_notifications"]}),
+        (_("Profile"), {"fields": ["full_name", "phone", "language", "team"]}),
+        (_("Notifications"), {"fields": ["email_notifications", "quiet_hours_start", "quiet_hours_end"]}),
         (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -36,9 +37,9 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
 
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "manager", "created_at"]
+    list_display = ["name", "manager", "share_birthdays", "created_at"]
     search_fields = ["name", "manager__full_name", "manager__email"]
-    list_filter = ["created_at"]
+    list_filter = ["share_birthdays", "created_at"]
     autocomplete_fields = ["manager"]
     list_select_related = ["manager"]
 
@@ -51,6 +52,15 @@ class NotificationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["recipient"]
     list_select_related = ["recipient"]
     show_full_result_count = False  # no COUNT(*) over a large table on every page
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "in_app", "by_email"]
+    list_filter = ["kind", "in_app", "by_email"]
+    search_fields = ["user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
 
 
 class TokenStatusFilter(admin.SimpleListFilter):

@@ -73,15 +73,20 @@ class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser) -> Self:
         if not user.is_authenticated or not user.is_active:
             return self.none()
+        condition = self.visibility(user)
+        return self if condition is None else self.filter(condition)
+
+    def visibility(self, user: User) -> Q | None:
+        """The condition `visible_to` applies; None means everything (director, administrator)."""
         scope = user.scope
         if scope == Scope.ALL:
-            return self
+            return None
         visible = Q(**{self.owner_field: user})
         if scope == Scope.TEAM:
             visible |= Q(**{f"{self.team_field}__in": user.team_ids})
         elif self.shared_field and user.team_id:
             visible |= Q(**{self.team_field: user.team_id, self.shared_field: True})
-        return self.filter(visible)
+        return visible
 
 
 class UserManager(BaseUserManager["User"]):
@@ -123,6 +128,11 @@ class Team(BaseModel):
         on_delete=models.SET_NULL,
         related_name="managed_teams",
     )
+    share_birthdays = models.BooleanField(
+        _("announce clients' birthdays to the whole team"),
+        default=False,
+        help_text=_("Otherwise only the contact's owner is told."),
+    )
     history = HistoricalRecords()
 
     objects = TeamQuerySet.as_manager()
@@ -149,6 +159,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_notifications = models.BooleanField(
         _("e-mail notifications"), default=True, help_text=_("Also send notifications by e-mail.")
     )
+    # E-mails due in these hours (Europe/Kyiv) wait until the end; the bell still shows them.
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin site"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -248,6 +261,33 @@ class Notification(BaseModel):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationKind(models.TextChoices):
+    """Kinds a user can tune; other kinds (system, import, ...) follow the user's e-mail switch."""
+
+    REMINDER = "reminder", _("Reminders")
+    ASSIGNMENT = "assignment", _("Assignments")
+    BIRTHDAY = "birthday", _("Birthdays")
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one kind of notification: in the bell, by e-mail, or both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notification_prefs"
+    )
+    kind = models.SlugField(_("kind"), max_length=32, choices=NotificationKind)
+    in_app = models.BooleanField(_("in the bell"), default=True)
+    by_email = models.BooleanField(_("by e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="crm_notificationpref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"
 
 
 class IntegrationTokenQuerySet(models.QuerySet):

@@ -11,6 +11,7 @@ from tests.crm.factories import TeamFactory, UserFactory
 ROLE_MIGRATIONS = [
     ("crm.migrations.0002_roles", "create_roles"),
     ("contacts.migrations.0004_role_permissions", "grant_contacts"),
+    ("contacts.migrations.0007_activity_permissions", "grant_activities"),
 ]
 
 

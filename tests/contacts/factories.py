@@ -1,7 +1,18 @@
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
-from contacts.models import Company, CompanyRole, ContactPoint, Interaction, InteractionChannel, Person
+from contacts.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    CompanyRole,
+    ContactPoint,
+    Interaction,
+    InteractionChannel,
+    Person,
+)
 from contacts.services import contact_point_values
 from tests.crm.factories import UserFactory
 
@@ -48,3 +59,17 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     direction = "out"
     subject = factory.Sequence(lambda n: f"Дзвінок {n}")
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """A planned call tomorrow; pass `assignee=` (created_by defaults to the assignee)."""
+
+    class Meta:
+        model = Activity
+
+    kind = ActivityKind.CALL
+    subject = factory.Sequence(lambda n: f"Дзвінок клієнту {n}")
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    assignee = factory.SubFactory(UserFactory)
+    created_by = factory.LazyAttribute(lambda o: o.assignee)
+    team = factory.LazyAttribute(lambda o: o.assignee.team)
