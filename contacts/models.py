@@ -194,6 +194,8 @@ class Company(BaseModel):
             models.Index(fields=["team"], condition=Q(is_shared=True), name="contacts_co_team_shared_idx"),
             models.Index(fields=["last_contact_at", "id"], name="contacts_company_last_idx"),
             models.Index(fields=["created_at", "id"], name="contacts_company_created_idx"),
+            # Work plans: new clients of one owner in a period.
+            models.Index(fields=["owner", "created_at"], name="contacts_co_owner_created_idx"),
             models.Index(fields=["region", "city"], name="contacts_company_region_idx"),
             # The city filter matches case-insensitively: UPPER(city) = UPPER(%s).
             models.Index(Upper("city"), name="contacts_company_city_idx"),
@@ -477,6 +479,8 @@ class Interaction(BaseModel):
             models.Index(fields=["person", "-occurred_at", "-id"], name="contacts_inter_person_idx"),
             models.Index(fields=["person", "channel", "-occurred_at", "-id"], name="contacts_inter_pers_chan_idx"),
             models.Index(fields=["content_type", "object_id"], name="contacts_inter_object_idx"),
+            # Work plans: one user's calls, meetings and visits in a period (index-only count by channel).
+            models.Index(fields=["user", "occurred_at", "channel"], name="contacts_inter_user_idx"),
         ]
 
     def __str__(self) -> str:
@@ -688,6 +692,12 @@ class Activity(BaseModel):
                 fields=["assignee", "starts_at"],
                 condition=Q(status=ActivityStatus.PLANNED),
                 name="contacts_act_assignee_open_idx",
+            ),
+            # Work plans: hours of one user's completed activities in a period.
+            models.Index(
+                fields=["assignee", "completed_at"],
+                condition=Q(status=ActivityStatus.DONE),
+                name="contacts_act_done_idx",
             ),
             # The team calendar and the manager's plan view.
             models.Index(fields=["team", "starts_at"], name="contacts_act_team_idx"),
