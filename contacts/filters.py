@@ -12,8 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import django_filters
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
@@ -23,6 +21,7 @@ from django_filters.widgets import DateRangeWidget
 
 from contacts.models import Company, CompanyRole, CompanyStatus, Industry, Person, Region, SavedFilter
 from contacts.selectors import assignable_owners
+from crm.lib.forms import lean_form
 from crm.models import Team, User
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -46,17 +45,11 @@ class DaysFilter(django_filters.Filter):
 
 
 class FilterForm(forms.Form):
-    """The filter form lays its fields out in a grid; the template writes the <form> tag (HTMX)."""
+    """Rendered field by field by the list template (components/field.html), not by crispy: it is on every page."""
 
-    @property
-    def helper(self) -> FormHelper:
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            Row(*[Column(name, css_class="col-12 col-sm-6 col-lg-4 col-xxl-3") for name in self.fields])
-        )
-        return helper
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lean_form(self)
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -265,11 +258,12 @@ class BulkForm(forms.Form):
             del self.fields["tag"]
         else:
             self.fields["action"].choices = self.ACTIONS
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        columns = ["action", "owner", *(["tag"] if "tag" in self.fields else [])]
-        self.helper.layout = Layout(Row(*[Column(name, css_class="col-12 col-md") for name in columns]), "query")
+        lean_form(self)
+
+    @property
+    def controls(self) -> list[forms.BoundField]:
+        """The fields the page shows; the row checkboxes supply `ids`."""
+        return [self[name] for name in ("action", "owner", "tag") if name in self.fields]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -289,6 +283,4 @@ class SavedFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, auto_id="saved_filter_%s", **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        lean_form(self)

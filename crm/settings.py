@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
@@ -77,6 +79,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
+
+# Widgets render through the project templates, so templates/django/forms/ can override them.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -146,6 +151,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap/dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons/font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
+    ("vendor/fullcalendar", NODE_MODULES / "fullcalendar"),
+    ("vendor/fullcalendar-locales", NODE_MODULES / "@fullcalendar/core/locales"),
 ]
 MEDIA_URL = "/media/"
 DATA_DIR = Path(env.str("CRM_DATA_DIR", default=str(BASE_DIR / ".data")))
@@ -198,7 +205,22 @@ CELERY_ENABLE_UTC = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one beat schedule (STYLE.md); the database scheduler syncs it into django-celery-beat.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Every minute; a run that waited longer than a minute in the queue (workers down) is dropped,
+    # the next one sends everything still due (marked late), so a backlog never piles up.
+    "reminders-send-due": {
+        "task": "contacts.tasks.reminders_send_due_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "assignments-notify-overdue": {
+        "task": "contacts.tasks.assignments_notify_overdue_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # 08:00 in CELERY_TIMEZONE (Europe/Kyiv); BirthdayNotice makes a second run (or beat) a no-op.
+    "birthdays-notify": {"task": "contacts.tasks.birthdays_notify_task", "schedule": crontab(hour=8, minute=0)},
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 LOGGING = {
@@ -215,6 +237,8 @@ LOGGING = {
     },
 }
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How often the bell in the navbar asks for the unread count (tests use a short interval).
+BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=60)
 # The benchmark turns on its floor page and the per-response SQL query count header.
 BENCH = env.bool("BENCH", default=False)
 if BENCH:

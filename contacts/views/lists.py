@@ -26,8 +26,16 @@ from crm.models import User
 COMPANY, PERSON = SavedFilter.Target.COMPANY, SavedFilter.Target.PERSON
 LIST_URLS = {COMPANY: "contacts:company-list", PERSON: "contacts:person-list"}
 URLS = {
-    COMPANY: {"export": "contacts:company-export", "bulk": "contacts:company-bulk"},
-    PERSON: {"export": "contacts:person-export", "bulk": "contacts:person-bulk"},
+    COMPANY: {
+        "export": "contacts:company-export",
+        "bulk": "contacts:company-bulk",
+        "filter_form": "contacts:company-filter-form",
+    },
+    PERSON: {
+        "export": "contacts:person-export",
+        "bulk": "contacts:person-bulk",
+        "filter_form": "contacts:person-filter-form",
+    },
 }
 TEMPLATES = {COMPANY: "contacts/company_list.html", PERSON: "contacts/person_list.html"}
 
@@ -73,6 +81,7 @@ def _render_list(
         "page": page,
         "query": query,
         "list_url": _list_url(target),
+        "filter_form_url": reverse(URLS[target]["filter_form"]),
         "first_url": _list_url(target, query),
         "current_sort": filterset.current_sort,
         "sort_links": _sort_links(target, query, filterset.current_sort),
@@ -157,6 +166,14 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def list_filter_form(request: HtmxHttpRequest, target: str) -> HttpResponse:
+    """The empty filter form, fetched when the collapsed filter panel of an unfiltered list opens."""
+    context = {"filter": list_filter(target=target, user=request.user, data=None), "list_url": _list_url(target)}
+    return render(request, f"{TEMPLATES[target]}#filter-form", context)
+
+
+@login_required
+@require_GET
 def company_export(request: HtmxHttpRequest) -> HttpResponse:
     return _export(request, COMPANY)
 
@@ -215,9 +232,11 @@ def saved_filter_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 urlpatterns = [
     path("companies/", company_list, name="company-list"),
     path("companies/export/", company_export, name="company-export"),
+    path("companies/filter-form/", list_filter_form, {"target": COMPANY}, name="company-filter-form"),
     path("companies/bulk/", company_bulk, name="company-bulk"),
     path("people/", person_list, name="person-list"),
     path("people/export/", person_export, name="person-export"),
+    path("people/filter-form/", list_filter_form, {"target": PERSON}, name="person-filter-form"),
     path("people/bulk/", person_bulk, name="person-bulk"),
     path("saved-filters/new/", saved_filter_create, name="saved-filter-create"),
     path("saved-filters/<int:pk>/", saved_filter_apply, name="saved-filter-apply"),

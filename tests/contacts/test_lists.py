@@ -43,6 +43,25 @@ def set_created(obj, when):
 # --- page, partial, access ------------------------------------------------------------------------------
 
 
+def test_unfiltered_list_loads_its_filter_form_on_demand(client, owner, django_assert_max_num_queries):
+    """The collapsed filter panel of an unfiltered list holds a placeholder; the form comes from its own URL."""
+    Industry.objects.create(name="Будівництво")
+    client.force_login(owner)
+
+    page = client.get(COMPANIES).content.decode()
+    filtered = client.get(COMPANIES, {"region": Region.LVIV}).content.decode()
+    with django_assert_max_num_queries(8):
+        form = client.get(reverse("contacts:company-filter-form")).content.decode()
+
+    assert 'name="region"' not in page
+    assert reverse("contacts:company-filter-form") in page
+    assert 'name="region"' in filtered  # a filtered list shows its filters at once
+    assert 'id="list-filter-form"' in form
+    assert "Будівництво" in form
+    assert 'class="form-select"' in form
+    assert 'name="q"' in client.get(reverse("contacts:person-filter-form")).content.decode()
+
+
 def test_company_list_full_page_and_htmx_partial(client, owner):
     CompanyFactory(owner=owner, name="Альфа Трейд", short_name="Альфа")
     client.force_login(owner)

@@ -308,3 +308,18 @@ def test_merge_duplicates_moves_person_to_survivor(page: Page, live_server):
     assert moved.company_id == older.pk
     older.refresh_from_db()
     assert older.city == "Бровари"
+
+
+def test_filter_the_company_list_by_region(page: Page, live_server, rep):
+    CompanyFactory(owner=rep, name="ТОВ Львівські пекарні", region="lviv")
+    CompanyFactory(owner=rep, name="ТОВ Одеський порт", region="odesa")
+    login(page, live_server, rep)
+
+    page.goto(f"{live_server.url}/contacts/companies/")
+    page.locator("[aria-controls=list-filters]").click()
+    page.locator("#id_region").select_option("lviv")  # the form arrives when the panel opens
+    page.locator("#list-filter-form [type=submit]").click()
+
+    expect(page.get_by_test_id("row")).to_have_count(1)
+    expect(page.get_by_test_id("row")).to_contain_text("Львівські пекарні")
+    assert "region=lviv" in page.url
