@@ -159,3 +159,51 @@ PAGES += [
 ]
 # The phone system's request: no session, an integration token.
 PAGES.append(Page("contacts-lookup-json", _caller_lookup, anonymous=True, headers=_caller_lookup_headers))
+
+
+# --- Activities (issue 5): My day and the calendar of the demo representative (contacts/seed_activities.py
+# gives sales@example.com 10,000 activities at M and L), the manager's team plan page.
+ACTIVITY_USER = "sales@example.com"
+
+
+def _signed_in_as(email: str) -> Callable[[User], dict[str, str]]:
+    """Headers that request a page as `email` instead of BENCH_USER: a session made in the bench database.
+
+    They replace the bench user's `Cookie` header (run_pages merges the page's headers last).
+    """
+
+    def headers(_bench_user: User) -> dict[str, str]:
+        from importlib import import_module
+
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+        from crm.models import User
+
+        user = User.objects.get(email=email)
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+
+    return headers
+
+
+def _calendar_month(_user: User) -> str:
+    """This month's events, as FullCalendar asks for them (first of this month to first of the next)."""
+    from urllib.parse import urlencode
+
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    first = timezone.localdate().replace(day=1)
+    return "/contacts/calendar/events/?" + urlencode({"start": first, "end": first + relativedelta(months=1)})
+
+
+PAGES += [
+    Page("activities-my-day", "/contacts/my-day/", headers=_signed_in_as(ACTIVITY_USER)),
+    Page("activities-calendar-month-json", _calendar_month, headers=_signed_in_as(ACTIVITY_USER)),
+    Page("plans-team", "/contacts/plans/team/"),  # as BENCH_USER, the manager of the demo team
+]

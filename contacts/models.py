@@ -624,25 +624,44 @@ class Activity(BaseModel):
     priority = models.CharField(_("priority"), max_length=8, choices=Priority, default=Priority.NORMAL)
     planned_duration = models.DurationField(_("planned duration"), null=True, blank=True)
     actual_duration = models.DurationField(_("actual duration"), null=True, blank=True)
+    # db_index=False here and below: the composite indexes in Meta start with these columns.
     company = models.ForeignKey(
-        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
     )
     person = models.ForeignKey(
-        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
     )
     # A deal, order or ticket of a higher app (contacts imports nothing above it).
     content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject_object = GenericForeignKey("content_type", "object_id")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
     )
     # The assignee's team when the activity was planned: a manager's calendar and plan view use it.
     team = models.ForeignKey(
-        "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "crm.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=16, choices=ActivityStatus, default=ActivityStatus.PLANNED)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)

@@ -15,3 +15,8 @@ def register() -> None:
     register_item(
         NavItem("duplicates", _("Duplicates"), "contacts:duplicate-list", "intersect", order=40, roles=MERGERS)
     )
+    register_item(NavItem("my-day", _("My day"), "contacts:my-day", "sun", order=5))
+    register_item(NavItem("assignments", _("Assignments"), "contacts:assignment-list", "person-check", order=8))
+    register_item(NavItem("calendar", _("Calendar"), "contacts:calendar", "calendar3", order=6))
+    # Every staff role has a plan (contacts.view_workplan); the team view checks the manager's scope itself.
+    register_item(NavItem("plans", _("Plans"), "contacts:plan-mine", "bullseye", order=7, roles=frozenset(Role.values)))

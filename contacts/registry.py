@@ -1,12 +1,13 @@
 """Extension points that higher apps (deals, service, marketing, analytics) fill in AppConfig.ready().
 
 contacts imports nothing above it: a higher app registers a card tab (a partial rendered by its
-own view) and a merge handler (moves its rows from the duplicate to the surviving company).
+own view), a merge handler (moves its rows from the duplicate to the surviving company) and a
+work-plan metric (actual values of a plan, e.g. the won deals amount).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,9 @@ from django.urls import reverse
 from django.utils.functional import Promise
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
     from contacts.models import Company
     from crm.models import User
 
@@ -51,3 +55,28 @@ def register_merge_handler(handler: MergeHandler) -> None:
 
 def merge_handlers() -> list[MergeHandler]:
     return list(_merge_handlers)
+
+
+# --- Work plans: actual values that a higher app computes (the deals app: "won_amount") -------------
+
+# `fn(users, start, end)` -> {user_id: amount} for the half-open period [start, end) (aware datetimes).
+PlanMetric = Callable[[Sequence["User"], "datetime", "datetime"], "dict[int, Decimal]"]
+_plan_metrics: dict[str, PlanMetric] = {}
+
+
+def register_plan_metric(key: str, fn: PlanMetric) -> None:
+    """A provider of one plan metric's actual values, e.g. `register_plan_metric("won_amount", fn)`.
+
+    `fn` must run a constant number of queries for all `users` together (the team plan page calls it
+    once for the whole team); a user missing from its result counts as zero.
+    """
+    _plan_metrics[key] = fn
+
+
+def plan_metric(key: str) -> PlanMetric | None:
+    return _plan_metrics.get(key)
+
+
+def unregister_plan_metric(key: str) -> None:
+    """For tests: forget a provider."""
+    _plan_metrics.pop(key, None)

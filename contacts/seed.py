@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from importlib import import_module
 
 from django.db import connection
 from django.utils import timezone
@@ -492,6 +493,7 @@ def seed(ctx: SeedContext) -> None:
         company_people_count=people.count,
         demo_client_id=companies.first_id,
     )
+    import_module("contacts.seed_activities").seed(ctx)  # activities, reminders, work plans (issue 5)
 
 
 def _company_body(rng: random.Random, pools: _Pools) -> str:

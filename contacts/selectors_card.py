@@ -34,6 +34,7 @@ from contacts.models import (
     Person,
 )
 from contacts.selectors import company_get, person_get
+from contacts.selectors_birthdays import celebrated_pairs
 from crm.models import Team, User
 
 TIMELINE_PAGE_SIZE = 20
@@ -256,6 +257,11 @@ class PersonCard:
         if not (p.birth_day and p.birth_month):
             return ""
         return f"{p.birth_day:02d}.{p.birth_month:02d}" + (f".{p.birth_year}" if p.birth_year else "")
+
+    @property
+    def is_birthday_today(self) -> bool:
+        """Celebrated today in Kyiv (Feb 29 births on Feb 28 of a non-leap year): the card offers "Congratulate"."""
+        return (self.person.birth_month, self.person.birth_day) in celebrated_pairs(timezone.localdate())
 
 
 def company_people(*, company: Company, limit: int = CARD_PEOPLE_LIMIT) -> list[Person]:

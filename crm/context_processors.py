@@ -1,5 +1,6 @@
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
@@ -16,4 +17,5 @@ def shell(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_items": cache(lambda: navigation.items_for(user)),
         "unread_notifications": cache(lambda: selectors.notification_unread_count(user=user)),
+        "bell_poll_seconds": settings.BELL_POLL_SECONDS,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
-from crm.models import Job, Notification, Team, User
+from crm.models import Job, Notification, NotificationKind, NotificationPreference, Team, User
 
 NOTIFICATION_PAGE_SIZE = 50
 # The bell shows "99+": counting stops there, so a user with 100k unread costs the same.
@@ -33,6 +33,12 @@ def notification_list(
 def notification_get(*, user: User, notification_id: int) -> Notification:
     """Raises Notification.DoesNotExist for someone else's notification."""
     return Notification.objects.visible_to(user).get(pk=notification_id)
+
+
+def notification_channels(*, user: User) -> dict[str, tuple[bool, bool]]:
+    """{kind: (in_app, by_email)} for every tunable kind; without a stored row, the bell and the e-mail switch."""
+    stored = {p.kind: (p.in_app, p.by_email) for p in NotificationPreference.objects.filter(user=user)}
+    return {kind: stored.get(kind, (True, user.email_notifications)) for kind in NotificationKind.values}
 
 
 def team_list(*, user: User) -> QuerySet[Team]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -11,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from crm.models import Job, Notification, User
+from crm.models import Job, Notification, NotificationKind, NotificationPreference, User
 
 
 def notify(
@@ -22,22 +24,89 @@ def notify(
     url: str = "",
     kind: str = "system",
     email: bool | None = None,
+    now: datetime | None = None,
 ) -> Notification:
-    """Put a notification in the recipient's bell and, per their preference, send it by e-mail.
+    """Record a notification for the recipient and deliver it per their preferences.
 
-    Lazy (gettext_lazy) title and body are rendered in the recipient's language. `email`
-    overrides the recipient's preference. The e-mail is queued after the transaction commits.
+    The row is always created (it is the delivery record); with "in the bell" off for this kind it
+    is created already read. E-mail follows the kind's preference, else `User.email_notifications`;
+    `email` overrides both. The e-mail is queued after the transaction commits, and during the
+    recipient's quiet hours it is queued for the end of them (the bell shows at once).
+    Lazy (gettext_lazy) title and body are rendered in the recipient's language.
     """
+    now = now or timezone.now()
+    preference = (
+        NotificationPreference.objects.filter(user=recipient, kind=kind).first()
+        if kind in NotificationKind.values
+        else None
+    )
+    in_app = preference.in_app if preference else True
+    wants_email = email if email is not None else (preference.by_email if preference else recipient.email_notifications)
     with translation.override(recipient.language):
         notification = Notification.objects.create(
-            recipient=recipient, kind=kind, title=str(title)[:255], body=str(body), url=url
+            recipient=recipient,
+            kind=kind,
+            title=str(title)[:255],
+            body=str(body),
+            url=url,
+            read_at=None if in_app else now,
         )
-    wants_email = recipient.email_notifications if email is None else email
     if wants_email and recipient.email and recipient.is_active:
         from crm.tasks import notification_email_task
 
-        notification_email_task.delay_on_commit(notification.pk)
+        eta = quiet_hours_end(user=recipient, at=now)
+        if eta is None:
+            notification_email_task.delay_on_commit(notification.pk)
+        else:
+            pk = notification.pk
+            transaction.on_commit(lambda: notification_email_task.apply_async((pk,), eta=eta))
     return notification
+
+
+def quiet_hours_end(*, user: User, at: datetime) -> datetime | None:
+    """The moment the user's quiet hours (Europe/Kyiv wall time, may wrap midnight) end, if `at` is in them."""
+    start, end = user.quiet_hours_start, user.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    local = timezone.localtime(at)
+    moment = local.time()
+    quiet = start <= moment < end if start < end else (moment >= start or moment < end)
+    if not quiet:
+        return None
+    end_day = local.date() if moment < end else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, end, tzinfo=local.tzinfo)
+
+
+@transaction.atomic
+def notification_preferences_save(
+    *,
+    user: User,
+    channels: dict[str, tuple[bool, bool]],
+    email_notifications: bool,
+    quiet_hours_start: time | None,
+    quiet_hours_end: time | None,
+) -> User:
+    """Store the user's channels per kind ({kind: (in_app, by_email)}) and quiet hours.
+
+    Raises ValidationError (keyed by field) for half-set or empty quiet hours or an unknown kind.
+    """
+    if (quiet_hours_start is None) != (quiet_hours_end is None):
+        field = "quiet_hours_end" if quiet_hours_end is None else "quiet_hours_start"
+        raise ValidationError({field: _("Set both the start and the end of the quiet hours, or neither.")})
+    if quiet_hours_start is not None and quiet_hours_start == quiet_hours_end:
+        raise ValidationError({"quiet_hours_end": _("The quiet hours must end at another time than they start.")})
+    unknown = set(channels) - set(NotificationKind.values)
+    if unknown:
+        raise ValidationError(_("Unknown notification kind: %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))})
+    for kind, (in_app, by_email) in channels.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"in_app": in_app, "by_email": by_email}
+        )
+    user.email_notifications = email_notifications
+    user.quiet_hours_start = quiet_hours_start
+    user.quiet_hours_end = quiet_hours_end
+    user.save(update_fields=["email_notifications", "quiet_hours_start", "quiet_hours_end"])
+    return user
 
 
 @transaction.atomic

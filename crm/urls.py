@@ -13,6 +13,7 @@ app_patterns = [
     path("notifications/bell/", views.notification_bell, name="notification-bell"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
+    path("account/notifications/", views.notification_preferences, name="notification-preferences"),
     path("teams/", views.team_list, name="team-list"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<int:pk>/download/", views.job_download, name="job-download"),

@@ -1,15 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from health_check.views import HealthCheckView
 
 from crm import selectors, services
+from crm.forms import NotificationPreferencesForm
 from crm.models import Notification
 
 NOTIFICATIONS_CHANGED = "notifications-changed"
@@ -65,6 +68,25 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(headers={"HX-Refresh": "true"})
         return trigger_client_event(response, NOTIFICATIONS_CHANGED)
     return redirect("crm:notification-list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Channels per notification kind and quiet hours of the current user (their own settings only)."""
+    form = NotificationPreferencesForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.notification_preferences_save(user=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Notification settings saved."))
+            if not request.htmx:
+                return redirect("crm:notification-preferences")
+    template = "crm/notification_preferences.html" + ("#preferences-form" if request.htmx else "")
+    return render(request, template, {"form": form})
 
 
 @login_required

@@ -8,7 +8,7 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"home", "companies", "people", "lookup"}
+EVERYONE = {"home", "companies", "people", "lookup", "my-day", "calendar", "plans", "assignments"}
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 

@@ -1,0 +1,277 @@
+"""Reads of activities (issue 5): My day, assignments, the card's Activities tab, one activity and its changes.
+
+Every list is bounded (LIMIT n + 1 tells whether there is more) and starts from
+Activity.objects.visible_to(user); companies and people are preloaded, so templates run no queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Activity, ActivityKind, ActivityStatus, AssignmentState, Company, Person
+from contacts.selectors_birthdays import upcoming_birthdays
+from contacts.selectors_card import ChangeEntry, FieldChange, decode_cursor
+from crm.models import User
+
+SECTION_SIZE = 50
+MORE_CAP = 1000  # "and 1000+ more": the overflow count reads at most this many index entries
+WEEK_DAYS = 7
+BIRTHDAY_LIMIT = 50  # a director sees every client: show the first ones of the week
+TAB_SIZE = 20
+ASSIGNMENT_LIST_SIZE = 50
+CHANGES_LIMIT = 50
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # cursors as in selectors_card: microseconds since the epoch _ id
+KIND_ICONS = {
+    ActivityKind.CALL: "telephone",
+    ActivityKind.MEETING: "people",
+    ActivityKind.VISIT: "geo-alt",
+    ActivityKind.EMAIL: "envelope",
+    ActivityKind.TASK: "check2-square",
+    ActivityKind.EVENT: "calendar-event",
+    ActivityKind.ASSIGNMENT: "person-check",
+}
+
+
+def _base(user: User) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(user).select_related("company", "person")
+
+
+def activity_get(*, user: User, pk: int) -> Activity:
+    """Raises Http404 for an activity the user may not see."""
+    queryset = _base(user).select_related("assignee", "created_by", "team", "interaction", "series")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a Europe/Kyiv day (as an aware datetime)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+MY_DAY_SECTIONS = ("overdue", "today", "week", "pending", "given")
+
+
+def section_of(activity: Activity, user: User, now: datetime | None = None) -> str:
+    """The My day section an activity belongs in for `user`: one of MY_DAY_SECTIONS, "later" or "closed"."""
+    if activity.status != ActivityStatus.PLANNED:
+        return "closed"
+    if activity.assignee_id != user.pk:
+        return "given" if activity.created_by_id == user.pk and activity.kind == ActivityKind.ASSIGNMENT else "later"
+    if activity.kind == ActivityKind.ASSIGNMENT and activity.assignment_state == AssignmentState.PENDING:
+        return "pending"
+    today = timezone.localdate(now or timezone.now(), timezone.get_default_timezone())
+    if activity.starts_at < day_start(today):
+        return "overdue"
+    if activity.starts_at < day_start(today + timedelta(days=1)):
+        return "today"
+    if activity.starts_at < day_start(today + timedelta(days=WEEK_DAYS + 1)):
+        return "week"
+    return "later"
+
+
+@dataclass
+class Section:
+    rows: list[Activity]
+    more: int = 0  # rows beyond the shown ones, capped at MORE_CAP
+    more_capped: bool = False
+
+
+def _section(queryset: QuerySet[Activity], size: int = SECTION_SIZE, count_more: bool = False) -> Section:
+    rows = list(queryset[: size + 1])
+    section = Section(decorate(rows[:size]))
+    if len(rows) > size:
+        # Only when the section overflows: a COUNT over a LIMITed subquery, never over the whole table.
+        more = queryset[size : size + MORE_CAP + 1].count() if count_more else 1
+        section.more, section.more_capped = min(more, MORE_CAP), more > MORE_CAP
+    return section
+
+
+def decorate(rows: list[Activity]) -> list[Activity]:
+    for row in rows:
+        row.icon = KIND_ICONS.get(row.kind, "circle")  # type: ignore[attr-defined]
+    return rows
+
+
+def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
+    """The user's day: overdue, today, the next 7 days, assignments to answer and given, birthdays.
+
+    Open activities only; an assignment waiting for the user's answer shows among "assignments",
+    not in the time sections. Each section is bounded; `more` counts the rest (capped).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+    week_end = day_start(today + timedelta(days=WEEK_DAYS + 1))
+    mine = (
+        _base(user)
+        .filter(assignee=user, status=ActivityStatus.PLANNED)
+        .exclude(kind=ActivityKind.ASSIGNMENT, assignment_state=AssignmentState.PENDING)
+    )
+    given = (
+        _base(user)
+        .filter(created_by=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
+        .exclude(assignee=user)
+        .select_related("assignee")
+        .order_by("starts_at", "pk")
+    )
+    birthdays = upcoming_birthdays(user=user, start=today, days=WEEK_DAYS, limit=BIRTHDAY_LIMIT)
+    for day, person in birthdays:
+        person.turns = day.year - person.birth_year if person.birth_year else None  # type: ignore[attr-defined]
+    return {
+        "now": now,
+        "today": today,
+        "overdue": _section(mine.filter(starts_at__lt=start).order_by("-starts_at", "-pk"), count_more=True),
+        "today_rows": _section(mine.filter(starts_at__gte=start, starts_at__lt=tomorrow).order_by("starts_at", "pk")),
+        "week": _section(mine.filter(starts_at__gte=tomorrow, starts_at__lt=week_end).order_by("starts_at", "pk")),
+        "pending": _section(
+            _base(user)
+            .filter(assignee=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
+            .filter(assignment_state=AssignmentState.PENDING)
+            .select_related("created_by")
+            .order_by("starts_at", "pk")
+        ),
+        "given": _section(given),
+        "birthdays_today": [person for day, person in birthdays if day == today],
+        "birthdays_week": [(day, person) for day, person in birthdays if day != today],
+    }
+
+
+@dataclass
+class Assignments:
+    incoming: Section
+    outgoing: Section
+
+
+def assignment_lists(*, user: User, state: str = "") -> Assignments:
+    """Assignments given to the user and by the user, newest due first, optionally of one state."""
+    queryset = _base(user).filter(kind=ActivityKind.ASSIGNMENT).select_related("assignee", "created_by")
+    if state in AssignmentState.values and state:
+        queryset = queryset.filter(assignment_state=state)
+    ordered = queryset.order_by("-starts_at", "-pk")
+    return Assignments(
+        incoming=_section(ordered.filter(assignee=user), ASSIGNMENT_LIST_SIZE),
+        outgoing=_section(ordered.filter(created_by=user).exclude(assignee=user), ASSIGNMENT_LIST_SIZE),
+    )
+
+
+@dataclass
+class ActivityTab:
+    """The card's Activities tab: the open ones (soonest first) and a page of the rest (newest first)."""
+
+    open: Section
+    past: list[Activity]
+    next_cursor: str = ""
+
+
+def card_activities(
+    *, user: User, company: Company | None = None, person: Person | None = None, before: str = ""
+) -> ActivityTab:
+    """Activities of a company or a person the user sees; `before` is the keyset cursor of the past page."""
+    holder = Q(company=company) if company is not None else Q(person=person)
+    queryset = _base(user).filter(holder).select_related("assignee")
+    open_section = (
+        Section([])
+        if before
+        else _section(queryset.filter(status=ActivityStatus.PLANNED).order_by("starts_at", "pk"), TAB_SIZE)
+    )
+    past = queryset.exclude(status=ActivityStatus.PLANNED).order_by("-starts_at", "-pk")
+    cursor = decode_cursor(before) if before else None
+    if cursor is not None:
+        moment, pk = cursor
+        past = past.filter(Q(starts_at__lt=moment) | Q(starts_at=moment, pk__lt=pk))
+    rows = list(past[: TAB_SIZE + 1])
+    next_cursor = ""
+    if len(rows) > TAB_SIZE:
+        last = rows[TAB_SIZE - 1]
+        next_cursor = f"{(last.starts_at - _EPOCH) // timedelta(microseconds=1)}_{last.pk}"
+    return ActivityTab(open=open_section, past=decorate(rows[:TAB_SIZE]), next_cursor=next_cursor)
+
+
+def person_options(*, user: User, company: Any) -> QuerySet[Person]:
+    """People a person picker offers: the chosen company's (an id), or everyone the user sees."""
+    people = Person.objects.visible_to(user).order_by("last_name", "first_name", "id")
+    return people.filter(company=company) if str(company or "").isdigit() else people
+
+
+def activity_prefill(*, user: User, company: str = "", person: str = "", kind: str = "") -> dict[str, Any]:
+    """Initial values of a new activity from ?company=&person=&kind= (ids the user cannot see are dropped).
+
+    The start is the next full hour; a person brings their company.
+    """
+    now = timezone.localtime(timezone.now(), timezone.get_default_timezone())
+    initial: dict[str, Any] = {"starts_at": now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)}
+    if kind in ActivityKind.values:
+        initial["kind"] = kind
+    if person.isdigit():
+        found = Person.objects.visible_to(user).filter(pk=person).values_list("pk", "company_id").first()
+        if found:
+            initial["person"] = found[0]
+            initial["company"] = found[1]
+    if company.isdigit() and Company.objects.visible_to(user).filter(pk=company).exists():
+        initial["company"] = int(company)
+    return initial
+
+
+# --- changes -------------------------------------------------------------------------------------------
+
+# Bookkeeping fields whose history is noise.
+_NOT_SHOWN = {"id", "created_at", "updated_at", "series", "team", "overdue_notified_at", "content_type", "object_id"}
+_ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+
+
+def activity_changes(*, activity: Activity, limit: int = CHANGES_LIMIT) -> list[ChangeEntry]:
+    """The latest changes of one activity (django-simple-history), newest first; who changed what from what."""
+    records = list(
+        activity.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    names = _names(records)
+    entries = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes: list[FieldChange] = []
+        if record.history_type == "~" and previous is not None:
+            delta = record.diff_against(previous)
+            changes = [_change(c.field, c.old, c.new, names) for c in delta.changes if c.field not in _NOT_SHOWN]
+            if not changes:
+                continue
+        entries.append(
+            ChangeEntry(record.history_date, record.history_user, _ACTIONS[record.history_type], "", changes)
+        )
+    return entries
+
+
+def _names(records: list[Any]) -> dict[tuple[str, Any], str]:
+    """Display names of the users, companies and people the records point to: one query per model."""
+    names: dict[tuple[str, Any], str] = {}
+    for model, fields in ((User, ("assignee", "created_by")), (Company, ("company",)), (Person, ("person",))):
+        ids = {getattr(r, f"{name}_id") for r in records for name in fields} - {None}
+        for obj in model._default_manager.filter(pk__in=ids) if ids else []:
+            names.update({(name, obj.pk): str(obj) for name in fields})
+    return names
+
+
+def _change(name: str, old: Any, new: Any, names: dict[tuple[str, Any], str]) -> FieldChange:
+    model_field = Activity._meta.get_field(name)
+
+    def display(value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if model_field.is_relation:
+            return names.get((name, value), f"#{value}")
+        if isinstance(value, bool):
+            return "✓" if value else "✗"
+        if isinstance(value, datetime):
+            return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
+        if isinstance(value, timedelta):
+            return f"{int(value.total_seconds() // 60)} min"
+        choices = dict(model_field.flatchoices)
+        return str(choices.get(value, value))[:200]
+
+    return FieldChange(str(model_field.verbose_name).capitalize(), display(old), display(new))

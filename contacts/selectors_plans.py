@@ -1,0 +1,421 @@
+"""Work plans: actual values per user and period, "my plan", the team plan page and plan history (issue 5, item 9).
+
+A period is a local (Europe/Kyiv) week from Monday or a calendar month, i.e. the half-open range
+[start, end) of aware datetimes at local midnight. Actual values come from a constant number of
+aggregate queries for all the users together, never one query per user:
+
+- calls, meetings, visits: the user's interactions by channel (an index-only count on contacts_inter_user_idx);
+- new clients: companies created with the user as owner (contacts_co_owner_created_idx);
+- hours: actual durations of the user's done activities completed in the period (contacts_act_done_idx);
+- won amount: the provider registered with `contacts.registry.register_plan_metric("won_amount", fn)`
+  (the deals app); without one the actual value is None and shows as "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateField, QuerySet, Sum
+from django.db.models.functions import Trunc
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from contacts import registry
+from contacts.models import (
+    Activity,
+    ActivityStatus,
+    Company,
+    Interaction,
+    InteractionChannel,
+    PlanPeriod,
+    WorkPlan,
+)
+from crm.models import Role, Scope, Team, User
+
+# Who may set plans (the service checks the team too): see plan_can_set.
+PLAN_SETTERS = (Role.SALES_MANAGER, Role.DIRECTOR, Role.ADMINISTRATOR)
+# A metric is "behind" when its share done lags the share of the period gone by more than this.
+BEHIND_MARGIN = Decimal("0.10")
+CALL_CHANNELS = (InteractionChannel.CALL_IN, InteractionChannel.CALL_OUT)
+CHANNEL_METRIC = {
+    InteractionChannel.CALL_IN: "calls",
+    InteractionChannel.CALL_OUT: "calls",
+    InteractionChannel.MEETING: "meetings",
+    InteractionChannel.VISIT: "visits",
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str | Promise
+    is_amount: bool = False
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("calls", _("Calls")),
+    Metric("meetings", _("Meetings")),
+    Metric("visits", _("Visits")),
+    Metric("new_clients", _("New clients")),
+    Metric("won_amount", _("Won deals, UAH"), is_amount=True),
+    Metric("hours", _("Hours"), is_amount=True),
+)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+# --- Periods -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A week (from Monday) or a month (from the 1st) in local dates."""
+
+    kind: str
+    starts_on: date
+
+    @classmethod
+    def of(cls, kind: str, day: date) -> Period:
+        """The period of `kind` that contains `day`."""
+        if kind == PlanPeriod.WEEK:
+            return cls(PlanPeriod.WEEK, day - timedelta(days=day.weekday()))
+        return cls(PlanPeriod.MONTH, day.replace(day=1))
+
+    @classmethod
+    def current(cls, kind: str) -> Period:
+        return cls.of(kind, timezone.localdate())
+
+    @property
+    def ends_on(self) -> date:
+        """The first day after the period."""
+        if self.kind == PlanPeriod.WEEK:
+            return self.starts_on + timedelta(days=7)
+        return self.starts_on + relativedelta(months=1)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.starts_on, time.min, tzinfo=_zone())
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.ends_on, time.min, tzinfo=_zone())
+
+    def shift(self, count: int) -> Period:
+        if self.kind == PlanPeriod.WEEK:
+            return Period(self.kind, self.starts_on + timedelta(weeks=count))
+        return Period(self.kind, self.starts_on + relativedelta(months=count))
+
+    @property
+    def label(self) -> str:
+        if self.kind == PlanPeriod.MONTH:
+            return date_format(self.starts_on, "F Y")
+        last = self.ends_on - timedelta(days=1)
+        return f"{date_format(self.starts_on, 'j E')} – {date_format(last, 'j E Y')}"
+
+    def elapsed(self, now: datetime | None = None) -> Decimal:
+        """The share of the period gone by: 0 before it starts, 1 after it ends."""
+        now = now or timezone.now()
+        if now <= self.start:
+            return Decimal(0)
+        if now >= self.end:
+            return Decimal(1)
+        return Decimal((now - self.start) / (self.end - self.start))
+
+
+# --- Actual values -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Actuals:
+    calls: int = 0
+    meetings: int = 0
+    visits: int = 0
+    new_clients: int = 0
+    hours: Decimal = Decimal("0.0")
+    # None: no provider is registered (the deals app is not installed), shown as "—".
+    won_amount: Decimal | None = None
+
+
+def _hours(duration: timedelta | None) -> Decimal:
+    seconds = Decimal(duration.total_seconds()) if duration else Decimal(0)
+    return (seconds / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _collect(
+    user_ids: list[int], start: datetime, end: datetime, trunc: str | None
+) -> dict[tuple[int, date | None], Actuals]:
+    """Three aggregate queries for all users, grouped by user (and by local week or month with `trunc`)."""
+    found: dict[tuple[int, date | None], Actuals] = {}
+
+    def bucket(qs: QuerySet, column: str) -> tuple[QuerySet, list[str]]:
+        if trunc is None:
+            return qs, []
+        kind = "week" if trunc == PlanPeriod.WEEK else "month"
+        return qs.annotate(bucket=Trunc(column, kind, output_field=DateField(), tzinfo=_zone())), ["bucket"]
+
+    def entry(user_id: int, row: dict) -> Actuals:
+        return found.setdefault((user_id, row.get("bucket")), Actuals())
+
+    interactions = Interaction.objects.filter(
+        user_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end, channel__in=list(CHANNEL_METRIC)
+    )
+    interactions, extra = bucket(interactions, "occurred_at")
+    for row in interactions.values("user_id", "channel", *extra).annotate(n=Count("*")).order_by():
+        actual = entry(row["user_id"], row)
+        key = CHANNEL_METRIC[row["channel"]]
+        setattr(actual, key, getattr(actual, key) + row["n"])
+
+    companies = Company.objects.filter(owner_id__in=user_ids, created_at__gte=start, created_at__lt=end)
+    companies, extra = bucket(companies, "created_at")
+    for row in companies.values("owner_id", *extra).annotate(n=Count("*")).order_by():
+        entry(row["owner_id"], row).new_clients = row["n"]
+
+    # status=DONE exactly as in the partial index contacts_act_done_idx.
+    done = Activity.objects.filter(
+        status=ActivityStatus.DONE, assignee_id__in=user_ids, completed_at__gte=start, completed_at__lt=end
+    )
+    done, extra = bucket(done, "completed_at")
+    for row in done.values("assignee_id", *extra).annotate(spent=Sum("actual_duration")).order_by():
+        entry(row["assignee_id"], row).hours = _hours(row["spent"])
+    return found
+
+
+def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
+    """Actual values of every user in [start, end): a constant number of queries for the whole list.
+
+    The caller decides whose values may be shown (team_plans, my_plan); every user gets an entry.
+    """
+    users = list(users)
+    found = _collect([u.pk for u in users], start, end, trunc=None)
+    won = registry.plan_metric("won_amount")
+    amounts = won(users, start, end) if won is not None and users else None
+    result = {}
+    for user in users:
+        actual = found.get((user.pk, None), Actuals())
+        if amounts is not None:
+            actual.won_amount = Decimal(amounts.get(user.pk) or 0)
+        result[user.pk] = actual
+    return result
+
+
+# --- Plan vs actual ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricProgress:
+    key: str
+    label: str | Promise
+    is_amount: bool
+    plan: Decimal | int | None  # None: no plan for the period
+    actual: Decimal | int | None  # None: not computed (no provider)
+    percent: int | None  # of the plan done; None without a plan (or a zero target) or an actual value
+    is_behind: bool
+
+    @property
+    def bar_percent(self) -> int:
+        return min(100, self.percent or 0)
+
+
+@dataclass
+class PlanProgress:
+    user: User
+    period: Period
+    plan: WorkPlan | None
+    metrics: list[MetricProgress]
+    elapsed_percent: int
+    can_edit: bool = False
+
+    @property
+    def is_behind(self) -> bool:
+        return any(metric.is_behind for metric in self.metrics)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.plan is not None
+
+
+def _progress(user: User, period: Period, plan: WorkPlan | None, actual: Actuals, now: datetime) -> PlanProgress:
+    elapsed = period.elapsed(now)
+    metrics = []
+    for metric in METRICS:
+        target = getattr(plan, metric.key) if plan is not None else None
+        value = getattr(actual, metric.key)
+        percent = None
+        behind = False
+        if target and value is not None:
+            share = Decimal(value) / Decimal(target)
+            percent = int(share * 100)
+            behind = share < elapsed - BEHIND_MARGIN
+        metrics.append(MetricProgress(metric.key, metric.label, metric.is_amount, target, value, percent, behind))
+    return PlanProgress(user, period, plan, metrics, elapsed_percent=int(elapsed * 100))
+
+
+def my_plan(*, user: User, period: str, starts_on: date) -> PlanProgress:
+    """The user's own plan and actual values for the period that contains `starts_on`."""
+    current = Period.of(period, starts_on)
+    plan = WorkPlan.objects.visible_to(user).filter(user=user, period=current.kind, starts_on=current.starts_on).first()
+    actual = plan_actuals(users=[user], start=current.start, end=current.end)[user.pk]
+    return _progress(user, current, plan, actual, timezone.now())
+
+
+# --- Who sees and sets whose plans ---------------------------------------------------------------------
+
+
+def plan_can_set(*, actor: User, user: User) -> bool:
+    """Directors and administrators set anyone's plan; a sales manager the plans of their teams' members."""
+    if not actor.is_active or not actor.has_role(*PLAN_SETTERS):
+        return False
+    if actor.scope == Scope.ALL:
+        return True
+    return actor.has_role(Role.SALES_MANAGER) and user.team_id is not None and user.team_id in actor.team_ids
+
+
+def plan_teams(viewer: User) -> QuerySet[Team]:
+    """Teams whose plan page the viewer may open: a manager's own and managed teams, every team for directors."""
+    if viewer.scope < Scope.TEAM:
+        return Team.objects.none()
+    return Team.objects.visible_to(viewer).order_by("name")
+
+
+def plan_people(viewer: User) -> QuerySet[User]:
+    """Active people whose plans the viewer may see: self; a manager's teams; everyone for directors."""
+    people = User.objects.filter(is_active=True)
+    if viewer.scope == Scope.ALL:
+        return people
+    if viewer.scope == Scope.TEAM:
+        return people.filter(team__in=viewer.team_ids) | User.objects.filter(pk=viewer.pk)
+    return people.filter(pk=viewer.pk)
+
+
+def plan_settable_people(actor: User) -> QuerySet[User]:
+    """The people whose plans the actor may set (the edit form's choices); none for representatives."""
+    if not actor.has_role(*PLAN_SETTERS):
+        return User.objects.none()
+    people = User.objects.filter(is_active=True).select_related("team")
+    if actor.scope == Scope.ALL:
+        return people.order_by("full_name", "pk")
+    return people.filter(team__in=actor.team_ids).order_by("full_name", "pk")
+
+
+def plan_person_get(*, viewer: User, pk: int) -> User:
+    """Raises Http404 for someone whose plans the viewer may not see."""
+    return get_object_or_404(plan_people(viewer), pk=pk)
+
+
+def plan_edit_initial(*, actor: User, user: int | None, period: Period) -> dict[str, object]:
+    """Initial values of the plan form: the period, and the chosen person's current plan for it.
+
+    Raises PermissionDenied for someone who sets no plans, or may not set this person's plan.
+    """
+    if not actor.has_role(*PLAN_SETTERS):
+        raise PermissionDenied
+    initial: dict[str, object] = {"period": period.kind, "starts_on": period.starts_on}
+    if user is None:
+        return initial
+    person = plan_settable_people(actor).filter(pk=user).first()
+    if person is None:
+        raise PermissionDenied
+    initial["user"] = person.pk
+    plan = (
+        WorkPlan.objects.visible_to(actor).filter(user=person, period=period.kind, starts_on=period.starts_on).first()
+    )
+    if plan is not None:
+        initial.update({metric.key: getattr(plan, metric.key) for metric in METRICS})
+    return initial
+
+
+# --- The team page and the history ---------------------------------------------------------------------
+
+
+@dataclass
+class TeamPlans:
+    teams: list[Team]
+    team: Team | None
+    period: Period
+    rows: list[PlanProgress] = field(default_factory=list)
+    metrics: tuple[Metric, ...] = METRICS
+
+    @property
+    def behind_count(self) -> int:
+        return sum(1 for row in self.rows if row.is_behind)
+
+
+def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None = None) -> TeamPlans:
+    """Plan vs actual of every active member of one team, for the period that contains `starts_on`.
+
+    Raises PermissionDenied for a representative (own plan only) and Http404 for a team the viewer
+    may not open. A constant number of queries, whatever the team's size.
+    """
+    if viewer.scope < Scope.TEAM:
+        raise PermissionDenied
+    current = Period.of(period, starts_on)
+    teams = list(plan_teams(viewer))
+    if team is not None:
+        chosen = next((t for t in teams if t.pk == team), None)
+        if chosen is None:
+            raise Http404
+    else:
+        chosen = next((t for t in teams if t.pk == viewer.team_id), teams[0] if teams else None)
+    result = TeamPlans(teams=teams, team=chosen, period=current)
+    if chosen is None:
+        return result
+    members = list(User.objects.filter(team=chosen, is_active=True).select_related("team").order_by("full_name", "pk"))
+    plans = {
+        plan.user_id: plan
+        for plan in WorkPlan.objects.visible_to(viewer).filter(
+            user__in=members, period=current.kind, starts_on=current.starts_on
+        )
+    }
+    actuals = plan_actuals(users=members, start=current.start, end=current.end)
+    now = timezone.now()
+    for member in members:
+        row = _progress(member, current, plans.get(member.pk), actuals[member.pk], now)
+        row.can_edit = plan_can_set(actor=viewer, user=member)
+        result.rows.append(row)
+    return result
+
+
+def plan_history(*, user: User, period: str, limit: int = 12) -> list[PlanProgress]:
+    """The user's past `limit` periods before the current one, newest first, plan vs actual.
+
+    The caller has checked that the viewer may see `user` (plan_person_get). Actual values come
+    from the same three grouped queries for all periods; a registered won-amount provider is
+    called once per period.
+    """
+    current = Period.current(period)
+    periods = [current.shift(-n) for n in range(1, limit + 1)]
+    oldest = periods[-1]
+    plans = {
+        plan.starts_on: plan
+        for plan in WorkPlan.objects.filter(
+            user=user, period=current.kind, starts_on__in=[p.starts_on for p in periods]
+        )
+    }
+    found = _collect([user.pk], oldest.start, current.start, trunc=current.kind)
+    won = registry.plan_metric("won_amount")
+    now = timezone.now()
+    rows = []
+    for p in periods:
+        actual = found.get((user.pk, p.starts_on), Actuals())
+        if won is not None:
+            actual.won_amount = Decimal(won([user], p.start, p.end).get(user.pk) or 0)
+        rows.append(_progress(user, p, plans.get(p.starts_on), actual, now))
+    return rows
+
+
+def periods_around(period: Period) -> dict[str, Period]:
+    """The previous and next periods and the current one, for navigation links."""
+    return {"previous": period.shift(-1), "next": period.shift(1), "current": Period.current(period.kind)}
