@@ -15,7 +15,7 @@ def shell(request: HttpRequest) -> dict[str, object]:
     """
     user = getattr(request, "user", None) or AnonymousUser()  # absent on very early errors
     return {
-        "nav_items": cache(lambda: navigation.items_for(user)),
+        "nav_entries": cache(lambda: navigation.menu_for(user)),
         "unread_notifications": cache(lambda: selectors.notification_unread_count(user=user)),
         "bell_poll_seconds": settings.BELL_POLL_SECONDS,
     }

@@ -13,6 +13,20 @@ from crm.models import Role, User
 
 
 @dataclass(frozen=True)
+class NavGroup:
+    """A dropdown of the main menu; items name it, so the bar stays one line as apps add pages."""
+
+    key: str
+    label: str | Promise
+    icon: str
+
+
+WORK = NavGroup("work", _("My work"), "calendar-check")
+CLIENTS = NavGroup("clients", _("Clients"), "building")
+SALES = NavGroup("sales", _("Sales"), "graph-up-arrow")
+
+
+@dataclass(frozen=True)
 class NavItem:
     key: str
     label: str | Promise
@@ -23,6 +37,8 @@ class NavItem:
     roles: frozenset[str] | None = None
     # Or a custom rule, e.g. `lambda user: user.is_staff`.
     rule: Callable[[User], bool] | None = None
+    # The dropdown it belongs to; None: a link of its own on the bar.
+    group: NavGroup | None = None
 
     def allows(self, user: User) -> bool:
         if self.rule is not None:
@@ -45,6 +61,33 @@ def items_for(user: User) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     return sorted((item for item in _registry.values() if item.allows(user)), key=lambda item: item.order)
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """One entry of the bar: a group's dropdown (with the user's items of it, in order)."""
+
+    group: NavGroup
+    items: list[NavItem]
+
+    @property
+    def url_names(self) -> frozenset[str]:
+        return frozenset(item.url_name for item in self.items)
+
+
+def menu_for(user: User) -> list[NavItem | NavMenu]:
+    """The bar for `user`: single items and group dropdowns, each placed where its first item's order puts it."""
+    entries: list[NavItem | NavMenu] = []
+    menus: dict[str, NavMenu] = {}
+    for item in items_for(user):
+        if item.group is None:
+            entries.append(item)
+        elif item.group.key in menus:
+            menus[item.group.key].items.append(item)
+        else:
+            menus[item.group.key] = NavMenu(item.group, [item])
+            entries.append(menus[item.group.key])
+    return entries
 
 
 def register_core_items() -> None:

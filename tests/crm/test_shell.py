@@ -119,3 +119,13 @@ def test_htmx_request_gets_partial_and_full_request_gets_page(client, owner):
     assert b"<html" in full.content
     assert b"<html" not in partial.content
     assert "HX-Request" in full["Vary"]
+
+
+def test_menu_groups_pages_into_dropdowns_in_order(client):
+    client.force_login(make_user(Role.SALES_MANAGER))
+    html = client.get("/").content.decode()
+
+    groups = re.findall(r'data-nav-group="(\w+)"', html)
+    assert groups == ["work", "clients"]
+    work = html[html.index('data-nav-group="work"') : html.index('data-nav-group="clients"')]
+    assert re.findall(r'data-nav="([\w-]+)"', work) == ["calendar", "plans", "assignments"]

@@ -75,6 +75,7 @@ def test_manager_assigns_a_task_the_rep_accepts_and_completes_it(page: Page, liv
 
     # when: the manager assigns work through the form
     login(page, live_server, manager)
+    page.locator("[data-nav-group=work] > .dropdown-toggle").click()
     page.locator('[data-nav="assignments"]').click()
     page.get_by_test_id("new-assignment").click()
     form = page.get_by_test_id("activity-form")

@@ -30,6 +30,7 @@ def test_manager_sets_a_plan_and_the_representative_follows_it(page: Page, live_
 
     # when: the manager sets the month's plan from the team page
     login(page, live_server, manager)
+    page.locator("[data-nav-group=work] > .dropdown-toggle").click()
     page.locator("[data-nav=plans]").click()
     page.get_by_test_id("plan-team-link").click()
     row = page.locator(f"tr[data-user='{rep.pk}']")
