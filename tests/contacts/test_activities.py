@@ -548,7 +548,8 @@ def test_my_day_has_every_section_bounded_and_preloaded(owner, busy_day, django_
 
 def test_my_day_overdue_is_capped_with_a_count_of_the_rest(owner):
     Activity.objects.bulk_create(
-        ActivityFactory.build(assignee=owner, starts_at=today_at(9, -1) - timedelta(minutes=i)) for i in range(53)
+        ActivityFactory.build(assignee=owner, starts_at=today_at(9, -1) - timedelta(minutes=i))
+        for i in range(selectors_activities.SECTION_SIZE + 3)
     )
 
     day = selectors_activities.my_day(user=owner)
