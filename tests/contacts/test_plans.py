@@ -57,9 +57,21 @@ def touch(company, when):
     Company.objects.filter(pk=company.pk).update(created_at=when)
 
 
+@pytest.fixture(autouse=True)
+def without_won_provider():
+    """These tests see contacts alone: the deals app's won-amount provider is set aside and put back."""
+    installed = registry.plan_metric("won_amount")
+    registry.unregister_plan_metric("won_amount")
+    yield
+    if installed is not None:
+        registry.register_plan_metric("won_amount", installed)
+    else:
+        registry.unregister_plan_metric("won_amount")
+
+
 @pytest.fixture
-def provider():
-    """A won-amount provider like the deals app will register; it records its calls."""
+def provider(without_won_provider):
+    """A won-amount provider like the deals app registers; it records its calls."""
     calls = []
 
     def won(users, start, end):
@@ -67,8 +79,7 @@ def provider():
         return {u.pk: Decimal("1500.50") + u.pk for u in users}
 
     registry.register_plan_metric("won_amount", won)
-    yield calls
-    registry.unregister_plan_metric("won_amount")
+    return calls
 
 
 # --- periods and actual values -------------------------------------------------------------------------
