@@ -207,3 +207,98 @@ PAGES += [
     Page("activities-calendar-month-json", _calendar_month, headers=_signed_in_as(ACTIVITY_USER)),
     Page("plans-team", "/contacts/plans/team/"),  # as BENCH_USER, the manager of the demo team
 ]
+
+
+# --- Sales (issue 6): deals/seed.py puts about 20,000 open deals in the default pipeline "Продажі" at L
+# (2,000 at M), gives the bench manager's own companies open deals with lines and orders with a full status
+# history, and the first products several supplier offers each. The board is requested by the director, who
+# sees all 20,000 (the manager's team sees about a third); supplier pages need procurement rights.
+DIRECTOR_USER = "director@example.com"
+PROCUREMENT_USER = "procurement@example.com"
+
+
+def _default_pipeline_id() -> int:
+    from deals.models import Pipeline
+
+    return Pipeline.objects.filter(is_default=True).values_list("pk", flat=True)[0]
+
+
+def _deals_board(_user: User) -> str:
+    return f"/sales/deals/board/?pipeline={_default_pipeline_id()}"
+
+
+def _deals_list_filtered(_user: User) -> str:
+    """Open deals in the first stage of the default pipeline (the one holding the most)."""
+    from deals.models import Stage
+
+    stage = (
+        Stage.objects.filter(pipeline_id=_default_pipeline_id(), is_won=False, is_lost=False)
+        .order_by("order", "pk")
+        .values_list("pk", flat=True)[0]
+    )
+    return f"/sales/deals/?status=open&stage={stage}"
+
+
+def _deal_card(user: User) -> str:
+    """The bench user's own open deal with the most lines."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from deals.models import Deal, DealStatus
+
+    deal = (
+        Deal.objects.visible_to(user)
+        .filter(owner=user, status=DealStatus.OPEN, has_lines=True)
+        .annotate(n=Count("lines"))
+        .order_by("-n", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if deal is None:
+        raise LookupError("the bench user has no open deal with lines: is the bench database seeded by deals.seed?")
+    return reverse("deals:deal-detail", args=[deal])
+
+
+def _order_card(user: User) -> str:
+    """The bench user's own recent order with the longest status history, then the most lines."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from deals.models import Order
+
+    order = (
+        Order.objects.visible_to(user)
+        .filter(owner=user, created_at__gte=timezone.now() - timedelta(days=60))
+        .annotate(n=Count("status_changes", distinct=True), lines_n=Count("lines", distinct=True))
+        .order_by("-n", "-lines_n", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if order is None:
+        raise LookupError("the bench user has no recent order: is the bench database seeded by deals.seed?")
+    return reverse("deals:order-detail", args=[order])
+
+
+def _product_suppliers(_user: User) -> str:
+    """The supplier comparison of the product with the most offers."""
+    from django.db.models import Count
+
+    from deals.models import SupplierOffer
+
+    top = SupplierOffer.objects.values("product_id").annotate(n=Count("id")).order_by("-n", "product_id").first()
+    if top is None:
+        raise LookupError("no supplier offers: is the bench database seeded by deals.seed?")
+    return f"/sales/products/{top['product_id']}/suppliers/"
+
+
+PAGES += [
+    Page("deals-board", _deals_board, headers=_signed_in_as(DIRECTOR_USER)),
+    Page("deals-list-filtered", _deals_list_filtered),
+    Page("orders-overdue", "/sales/orders/?overdue=1"),
+    Page("deal-card", _deal_card),
+    Page("order-card", _order_card),
+    Page("product-suppliers", _product_suppliers, headers=_signed_in_as(PROCUREMENT_USER)),
+]

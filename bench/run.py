@@ -84,7 +84,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 def seed_fingerprint() -> str:
     """A hash of the seeding code: when it changes, a reused bench database is out of date."""
     sources = [BASE_DIR / "crm/seeding.py", BASE_DIR / "crm/management/commands/seed_demo.py"]
-    for pattern in ("*/seed.py", "*/seed/**/*.py", "*/*/seed.py"):
+    for pattern in ("*/seed.py", "*/seed_*.py", "*/seed/**/*.py", "*/*/seed.py"):
         sources += [
             p for p in BASE_DIR.glob(pattern) if not p.relative_to(BASE_DIR).parts[0].startswith((".", "node_"))
         ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -47,15 +47,6 @@ CHANNEL_DIRECTION = {
     InteractionChannel.CALL_OUT: Direction.OUTBOUND,
     InteractionChannel.EMAIL_OUT: Direction.OUTBOUND,
 }
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: keyed messages next to their fields, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def owner_choices(user: User | None, instance: Company | Person) -> QuerySet[User]:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -232,6 +233,23 @@ def activity_prefill(*, user: User, company: str = "", person: str = "", kind: s
     if company.isdigit() and Company.objects.visible_to(user).filter(pk=company).exists():
         initial["company"] = int(company)
     return initial
+
+
+def related_object(*, user: User, value: str) -> Model | None:
+    """The deal, order or ticket named by ?related=<app_label>.<model>:<pk>, if the user can see it.
+
+    contacts imports nothing above it: any model whose manager has `visible_to(user)` can be named.
+    """
+    label, _sep, pk = value.partition(":")
+    app_label, _dot, model_name = label.partition(".")
+    if not (pk.isdigit() and app_label and model_name):
+        return None
+    try:
+        model = ContentType.objects.get_by_natural_key(app_label, model_name).model_class()
+    except ContentType.DoesNotExist:
+        return None
+    visible_to = getattr(getattr(model, "objects", None), "visible_to", None)
+    return visible_to(user).filter(pk=int(pk)).first() if visible_to else None
 
 
 # --- changes -------------------------------------------------------------------------------------------

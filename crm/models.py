@@ -269,6 +269,8 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Reminders")
     ASSIGNMENT = "assignment", _("Assignments")
     BIRTHDAY = "birthday", _("Birthdays")
+    ORDER = "order", _("Order status changes")
+    CONTRACT = "contract", _("Expiring contracts")
 
 
 class NotificationPreference(models.Model):

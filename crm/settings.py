@@ -35,7 +35,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Our own apps, lowest first (DESIGN.md): the demo seeders run in this order.
-LOCAL_APPS = ["crm", "contacts"]
+LOCAL_APPS = ["crm", "contacts", "deals"]
 INSTALLED_APPS = [
     *LOCAL_APPS,
     "django.contrib.admin",
@@ -153,6 +153,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org/dist"),
     ("vendor/fullcalendar", NODE_MODULES / "fullcalendar"),
     ("vendor/fullcalendar-locales", NODE_MODULES / "@fullcalendar/core/locales"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
 ]
 MEDIA_URL = "/media/"
 DATA_DIR = Path(env.str("CRM_DATA_DIR", default=str(BASE_DIR / ".data")))
@@ -220,6 +221,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # 08:00 in CELERY_TIMEZONE (Europe/Kyiv); BirthdayNotice makes a second run (or beat) a no-op.
     "birthdays-notify": {"task": "contacts.tasks.birthdays_notify_task", "schedule": crontab(hour=8, minute=0)},
+    # 08:10 Kyiv; Contract.expiry_notified_at makes a second run a no-op.
+    "contracts-notify-expiring": {
+        "task": "deals.tasks.contracts_notify_expiring_task",
+        "schedule": crontab(hour=8, minute=10),
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

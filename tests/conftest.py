@@ -12,6 +12,7 @@ ROLE_MIGRATIONS = [
     ("crm.migrations.0002_roles", "create_roles"),
     ("contacts.migrations.0004_role_permissions", "grant_contacts"),
     ("contacts.migrations.0007_activity_permissions", "grant_activities"),
+    ("deals.migrations.0002_reference_data", "forwards"),
 ]
 
 
@@ -75,3 +76,13 @@ def director(db):
 def readonly(db):
     """An active user with no role at all."""
     return make_user()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager tasks run from two threads at once (the concurrency tests) can leave Celery's process-wide
+    "joining would block" flag set, and a later test's `result.get()` would then refuse to wait."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

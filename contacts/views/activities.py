@@ -15,8 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,10 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
-from django_htmx.middleware import HtmxDetails
 
 from contacts import selectors, selectors_activities, services_activities
-from contacts.forms import add_service_errors
 from contacts.forms_activities import (
     ActivityForm,
     AssignmentCompleteForm,
@@ -39,15 +36,10 @@ from contacts.forms_activities import (
 from contacts.models import Activity, AssignmentState
 from contacts.selectors_activities import MY_DAY_SECTIONS
 from contacts.services_activities import Snooze
-from crm.models import User
+from crm.htmx import HtmxHttpRequest, call_service
 
 T = TypeVar("T")
 ROW = "contacts/includes/activity_row.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -55,15 +47,6 @@ class HtmxHttpRequest(HttpRequest):
 
 def _page(request: HtmxHttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
     return render(request, partial if request.htmx else page, {"snooze_choices": Snooze.choices, **context})
-
-
-def _call(form: BaseForm, service: Callable[..., T], **kwargs: Any) -> T | None:
-    """Run a service; its ValidationError becomes messages next to the form's fields (and None)."""
-    try:
-        return service(**kwargs)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
 
 
 def _next(request: HtmxHttpRequest) -> str:
@@ -107,7 +90,7 @@ def _form_action(
 ) -> HttpResponse:
     """An action with a small form (complete, reschedule, decline, …): the form, or the row changed."""
     if request.method == "POST" and form.is_valid():
-        changed = _call(form, run)
+        changed = call_service(form, run)
         if changed is not None:
             return _row_changed(request, changed, done)
     context = {
@@ -145,19 +128,23 @@ def _answerable(request: HtmxHttpRequest, pk: int) -> Activity:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def activity_create(request: HtmxHttpRequest) -> HttpResponse:
-    """Plan an activity; ?company=&person=&kind= pre-fill the form (the card's "Plan activity")."""
+    """Plan an activity; ?company=&person=&kind= pre-fill the form (the card's "Plan activity").
+
+    ?related=deals.deal:<pk> (a deal, order or ticket the user can see) links the activity to it.
+    """
     if not request.user.has_perm("contacts.add_activity"):
         raise PermissionDenied
     params = {name: request.GET.get(name, "") for name in ("company", "person", "kind")}
     initial = selectors_activities.activity_prefill(user=request.user, **params)
+    related = selectors_activities.related_object(user=request.user, value=request.GET.get("related", ""))
     form = ActivityForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         create = services_activities.activity_create
-        activity = _call(form, create, actor=request.user, **form.service_kwargs())
+        activity = call_service(form, create, actor=request.user, content_object=related, **form.service_kwargs())
         if activity is not None:
             messages.success(request, _("The activity is planned."))
             return redirect(_next(request) or reverse("contacts:activity-detail", args=[activity.pk]))
-    context = {"form": form, "title": _("Plan an activity"), "next": _next(request)}
+    context = {"form": form, "title": _("Plan an activity"), "next": _next(request), "related": related}
     return _page(request, "contacts/activity_form.html", "contacts/activity_form.html#activity-form", context)
 
 
@@ -169,7 +156,7 @@ def activity_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = ActivityForm(request.POST or None, user=request.user, activity=activity)
     if request.method == "POST" and form.is_valid():
         update = services_activities.activity_update
-        if _call(form, update, activity=activity, actor=request.user, **form.service_kwargs()) is not None:
+        if call_service(form, update, activity=activity, actor=request.user, **form.service_kwargs()) is not None:
             messages.success(request, _("The activity is saved."))
             return redirect(_next(request) or reverse("contacts:activity-detail", args=[activity.pk]))
     context = {"form": form, "activity": activity, "title": _("Edit the activity"), "next": _next(request)}

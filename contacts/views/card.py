@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -18,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from contacts import dossier, selectors, selectors_card, services
 from contacts.forms import (
@@ -27,32 +24,14 @@ from contacts.forms import (
     EmploymentForm,
     InteractionForm,
     PersonForm,
-    add_service_errors,
 )
 from contacts.models import Company, InteractionChannel, Person
+from crm.htmx import HtmxHttpRequest, call_service, page_or_partial
 
 T = TypeVar("T")
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def _page(request: HtmxHttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    """The full page, or only its fragment for an HTMX request."""
-    return render(request, partial if request.htmx else page, context)
-
-
-def _call(form: BaseForm, service: Callable[..., T], **kwargs: Any) -> T | None:
-    """Run a service; its ValidationError becomes messages next to the form's fields (and None)."""
-    try:
-        return service(**kwargs)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
 
 
 def _by(request: HtmxHttpRequest, form: BaseForm) -> dict[str, Any]:
@@ -115,12 +94,12 @@ def _interaction_initial(request: HttpRequest) -> dict[str, Any]:
 def company_create(request: HtmxHttpRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
-        company = _call(form, services.company_create, **_by(request, form))
+        company = call_service(form, services.company_create, **_by(request, form))
         if company is not None:
             messages.success(request, _("The company is saved."))
             return redirect("contacts:company-detail", company.pk)
     context = {"form": form, "title": _("New company")}
-    return _page(request, "contacts/company_form.html", "contacts/company_form.html#company-form", context)
+    return page_or_partial(request, "contacts/company_form.html", "contacts/company_form.html#company-form", context)
 
 
 @login_required
@@ -131,11 +110,11 @@ def company_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {"company": company, "title": str(company)}  # before the form changes the instance
     form = CompanyForm(request.POST or None, user=request.user, instance=company)
     save = services.company_update
-    if request.method == "POST" and form.is_valid() and _call(form, save, company=company, **_by(request, form)):
+    if request.method == "POST" and form.is_valid() and call_service(form, save, company=company, **_by(request, form)):
         messages.success(request, _("The company is saved."))
         return _saved(request, company)
     context["form"] = form
-    return _page(request, "contacts/company_form.html", "contacts/company_form.html#company-form", context)
+    return page_or_partial(request, "contacts/company_form.html", "contacts/company_form.html#company-form", context)
 
 
 @login_required
@@ -176,7 +155,7 @@ def _timeline(request: HtmxHttpRequest, holder: Company | Person, timeline_url: 
 def company_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company, entries = selectors_card.company_changes(user=request.user, pk=pk)
     context = {"company": company, "holder": company, "entries": entries}
-    return _page(request, "contacts/company_history.html", "contacts/includes/changes.html#changes", context)
+    return page_or_partial(request, "contacts/company_history.html", "contacts/includes/changes.html#changes", context)
 
 
 @login_required
@@ -188,7 +167,7 @@ def interaction_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = InteractionForm(*data, company=company, initial=_interaction_initial(request))
     if request.method == "POST" and form.is_valid():
-        row = _call(form, services.interaction_log, company=company, **_by(request, form))
+        row = call_service(form, services.interaction_log, company=company, **_by(request, form))
         if row is not None:
             messages.success(request, _("The interaction is logged."))
             if not request.htmx:
@@ -198,7 +177,7 @@ def interaction_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return _changed(request, template, context, "interaction-logged")
     context = {"form": form, "company": company, "inline": bool(request.htmx)}
     page, partial = "contacts/company_interaction_form.html", "contacts/includes/interaction_form.html#interaction-form"
-    return _page(request, page, partial, context)
+    return page_or_partial(request, page, partial, context)
 
 
 @login_required
@@ -250,12 +229,12 @@ def person_create(request: HtmxHttpRequest) -> HttpResponse:
     initial = {"company": int(company)} if company.isdigit() else {}
     form = PersonForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        person = _call(form, services.person_create, **_by(request, form))
+        person = call_service(form, services.person_create, **_by(request, form))
         if person is not None:
             messages.success(request, _("The person is saved."))
             return redirect("contacts:person-detail", person.pk)
     context = {"form": form, "title": _("New person")}
-    return _page(request, "contacts/person_form.html", "contacts/person_form.html#person-form", context)
+    return page_or_partial(request, "contacts/person_form.html", "contacts/person_form.html#person-form", context)
 
 
 @login_required
@@ -266,11 +245,11 @@ def person_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {"person": person, "title": str(person)}  # before the form changes the instance
     form = PersonForm(request.POST or None, user=request.user, instance=person)
     save = services.person_update
-    if request.method == "POST" and form.is_valid() and _call(form, save, person=person, **_by(request, form)):
+    if request.method == "POST" and form.is_valid() and call_service(form, save, person=person, **_by(request, form)):
         messages.success(request, _("The person is saved."))
         return _saved(request, person)
     context["form"] = form
-    return _page(request, "contacts/person_form.html", "contacts/person_form.html#person-form", context)
+    return page_or_partial(request, "contacts/person_form.html", "contacts/person_form.html#person-form", context)
 
 
 @login_required
@@ -297,7 +276,7 @@ def person_timeline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def person_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person, entries = selectors_card.person_changes(user=request.user, pk=pk)
     context = {"person": person, "holder": person, "entries": entries}
-    return _page(request, "contacts/person_history.html", "contacts/includes/changes.html#changes", context)
+    return page_or_partial(request, "contacts/person_history.html", "contacts/includes/changes.html#changes", context)
 
 
 @login_required
@@ -318,12 +297,12 @@ def employment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     form = EmploymentForm(request.POST or None, user=request.user)
     save = services.employment_add
-    if request.method == "POST" and form.is_valid() and _call(form, save, person=person, **_by(request, form)):
+    if request.method == "POST" and form.is_valid() and call_service(form, save, person=person, **_by(request, form)):
         messages.success(request, _("The former company is saved."))
         return _employments_changed(request, person)
     context = {"form": form, "person": person, "inline": bool(request.htmx)}
     page, partial = "contacts/person_employment_form.html", "contacts/includes/employments.html#employment-form"
-    return _page(request, page, partial, context)
+    return page_or_partial(request, page, partial, context)
 
 
 @login_required
@@ -365,11 +344,11 @@ def person_point_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _point_add(request: HtmxHttpRequest, holder: Company | Person, page: str, **owner: Any) -> HttpResponse:
     form = ContactPointForm(request.POST or None)
     save = services.contact_point_add
-    if request.method == "POST" and form.is_valid() and _call(form, save, **owner, **_by(request, form)):
+    if request.method == "POST" and form.is_valid() and call_service(form, save, **owner, **_by(request, form)):
         messages.success(request, _("The contact is saved."))
         return _points_changed(request, holder)
     context = {"form": form, "inline": bool(request.htmx), **_holder_context(holder)}
-    return _page(request, page, "contacts/includes/contact_points.html#point-form", context)
+    return page_or_partial(request, page, "contacts/includes/contact_points.html#point-form", context)
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from contacts import exports, selectors_lists, services_lists
 from contacts.filters import BulkForm, SavedFilterForm, list_filter, list_query
 from contacts.models import SavedFilter
+from crm.htmx import HtmxHttpRequest
 from crm.models import User
 
 COMPANY, PERSON = SavedFilter.Target.COMPANY, SavedFilter.Target.PERSON
@@ -38,11 +38,6 @@ URLS = {
     },
 }
 TEMPLATES = {COMPANY: "contacts/company_list.html", PERSON: "contacts/person_list.html"}
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
 
 
 def _list_url(target: str, query: str = "") -> str:

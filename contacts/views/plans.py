@@ -16,21 +16,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from contacts import selectors_plans, services_plans
-from contacts.forms import add_service_errors
 from contacts.forms_plans import WorkPlanForm
 from contacts.models import PlanPeriod
 from contacts.selectors_plans import Period
-from crm.models import User
+from crm.htmx import HtmxHttpRequest, add_service_errors
 
 VIEW_PLANS = "contacts.view_workplan"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
 
 
 def _int(value: str | None) -> int | None:

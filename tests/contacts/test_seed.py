@@ -37,7 +37,11 @@ def _empty_the_database() -> None:
     """What seed_demo needs to run again: no users (TRUNCATE ... CASCADE empties everything they own)."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses tables with queued FK checks
-        cursor.execute("TRUNCATE crm_user, crm_team, contacts_industry CASCADE")
+        # The sales catalogue belongs to nobody: emptied by name (deals.seed makes it again).
+        cursor.execute(
+            "TRUNCATE crm_user, crm_team, contacts_industry, deals_product, deals_category, deals_customergroup, "
+            "deals_loyaltyrule CASCADE"
+        )
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from crm import selectors, services
-from crm.models import NotificationPreference
+from crm.models import NotificationKind, NotificationPreference
 from crm.tasks import notification_email_task
 from tests.crm.factories import NotificationFactory
 
@@ -156,7 +156,7 @@ def test_page_shows_a_row_per_kind_with_defaults(client, owner, django_assert_ma
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert content.count('data-testid="kind-row"') == 3
+    assert content.count('data-testid="kind-row"') == len(NotificationKind)
     assert 'name="reminder-in_app" id="id_reminder-in_app" aria-label="Reminders in the bell" checked' in content
     assert 'name="reminder-by_email" id="id_reminder-by_email" aria-label="Reminders by e-mail">' in content
     assert 'id="id_birthday-in_app" aria-label="Birthdays in the bell">' in content
@@ -184,6 +184,8 @@ def test_saving_stores_channels_and_quiet_hours(client, owner):
         "reminder": (True, True),
         "assignment": (True, False),
         "birthday": (False, True),
+        "order": (False, False),
+        "contract": (False, False),
     }
     owner.refresh_from_db()
     assert (owner.quiet_hours_start, owner.quiet_hours_end) == (time(22), time(7, 30))

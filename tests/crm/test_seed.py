@@ -7,6 +7,7 @@ from contacts.models import Activity, Company, Industry, Person
 from crm.models import Notification, Role, Team, User
 from crm.seed import DEMO_USERS
 from crm.seeding import DEMO_PASSWORD
+from deals.models import Category, Contract, CustomerGroup, Deal, LoyaltyRule, Order, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,14 @@ def test_seed_demo_is_deterministic_and_refuses_a_filled_database():
     first = list(User.objects.order_by("email").values_list("email", "full_name"))
     with pytest.raises(CommandError, match="already has users"):
         call_command("seed_demo", size="S", no_progress=True)
+    Order.objects.all().delete()  # sales rows protect their companies and owners (deals.seed)
+    Deal.objects.all().delete()
+    Contract.objects.all().delete()
+    Product.objects.all().delete()  # the catalogue belongs to nobody: unique SKUs and names come back
+    Category.objects.filter(parent__isnull=False).delete()
+    Category.objects.all().delete()
+    CustomerGroup.objects.all().delete()
+    LoyaltyRule.objects.all().delete()
     Activity.objects.all().delete()  # the assignee is protected
     Person.objects.all().delete()
     Company.objects.all().delete()

@@ -8,7 +8,8 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"home", "companies", "people", "lookup", "my-day", "calendar", "plans", "assignments"}
+EVERYONE = {"home", "companies", "people", "lookup", "my-day", "calendar", "plans", "assignments", "products"}
+SELLING = {"deals", "orders", "contracts"}
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 
@@ -19,13 +20,13 @@ def nav_keys(response) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SALES_REP, EVERYONE),
-        (Role.MARKETING, EVERYONE),
-        (Role.SERVICE_AGENT, EVERYONE),
-        (Role.PROCUREMENT, EVERYONE),
-        (Role.SALES_MANAGER, {*EVERYONE, "teams", "duplicates"}),
-        (Role.DIRECTOR, {*EVERYONE, "teams", "duplicates"}),
-        (Role.ADMINISTRATOR, {*EVERYONE, "teams", "duplicates", "admin"}),
+        (Role.SALES_REP, {*EVERYONE, *SELLING}),
+        (Role.MARKETING, {*EVERYONE, *SELLING}),
+        (Role.SERVICE_AGENT, {*EVERYONE, *SELLING}),
+        (Role.PROCUREMENT, {*EVERYONE, "suppliers"}),
+        (Role.SALES_MANAGER, {*EVERYONE, *SELLING, "teams", "duplicates"}),
+        (Role.DIRECTOR, {*EVERYONE, *SELLING, "suppliers", "teams", "duplicates"}),
+        (Role.ADMINISTRATOR, {*EVERYONE, *SELLING, "suppliers", "teams", "duplicates", "admin"}),
     ],
 )
 def test_navigation_fits_the_role(client, role, expected, django_assert_max_num_queries):
@@ -126,6 +127,6 @@ def test_menu_groups_pages_into_dropdowns_in_order(client):
     html = client.get("/").content.decode()
 
     groups = re.findall(r'data-nav-group="(\w+)"', html)
-    assert groups == ["work", "clients"]
+    assert groups == ["work", "clients", "sales"]
     work = html[html.index('data-nav-group="work"') : html.index('data-nav-group="clients"')]
     assert re.findall(r'data-nav="([\w-]+)"', work) == ["calendar", "plans", "assignments"]

@@ -1,0 +1,362 @@
+"""Reads of orders: the monitoring list (keyset pages, per-status counts), the order card, its field history,
+the company card's "Orders" tab. Every read starts from `Order.objects.visible_to(user)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contacts.models import Company, Interaction, Person
+from contacts.selectors_card import ChangeEntry, FieldChange
+from crm.models import Scope, Team, User
+from deals.filters_orders import OrderFilter
+from deals.models import (
+    Deal,
+    FailureReason,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Product,
+)
+from deals.services_orders import allowed_statuses
+
+PAGE_SIZE = 50
+COUNTS_DAYS = 90  # the per-status counts cover orders created in this many days unless a period is chosen
+CARD_INTERACTIONS = 20
+COMPANY_TAB_LIMIT = 20
+CHANGES_LIMIT = 50
+
+
+# --- the monitoring list -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A keyset order: `column` then `id` as the tie-breaker, each ascending or descending."""
+
+    key: str
+    column: str
+    descending: bool
+    id_descending: bool
+    kind: str  # "datetime", "date" or "id"
+    # Sort by `column + 0` instead of the column: keeps the planner off an index whose order would make it
+    # walk many rows of other owners for a LIMIT (see order_page).
+    opaque: bool = False
+
+
+# Newest first, ties by id ascending: exactly the order of deals_order_owner_idx / _team_idx / _status_idx
+# (…, -created_at, id), so a representative's, a team's or one status's page is an index range scan.
+NEWEST = Sort("newest", "created_at", descending=True, id_descending=False, kind="datetime")
+# Everyone's orders with no owner, team, status or company filter (director): no index leads with
+# created_at, so the newest are read by the primary key (ids grow with creation time).
+NEWEST_BY_ID = Sort("id", "id", descending=True, id_descending=True, kind="id")
+# Overdue, most overdue first: the partial deals_order_overdue_idx (expected_date, id) for a director.
+MOST_OVERDUE = Sort("overdue", "expected_date", descending=False, id_descending=False, kind="date")
+# The same order for a representative or a manager: their owner/team index finds their few overdue orders,
+# where walking the whole overdue index in date order would read every other owner's ones first.
+MOST_OVERDUE_SCOPED = Sort("overdue", "expected_date", descending=False, id_descending=False, kind="date", opaque=True)
+LEADING_FILTERS = ("status", "owner", "team", "company")
+
+
+@dataclass
+class OrderPage:
+    rows: list[Order]
+    next_cursor: str | None
+    is_first: bool
+
+
+def _encode(sort: Sort, value: Any, pk: int) -> str:
+    raw = json.dumps({"s": sort.key, "v": value if sort.kind == "id" else value.isoformat(), "id": pk})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: Sort) -> tuple[Any, int] | None:
+    """The cursor's value and id, or None for a malformed or foreign cursor (then the first page is shown)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if data["s"] != sort.key or not isinstance(data["id"], int):
+            return None
+        if sort.kind == "id":
+            return (data["v"], data["id"]) if isinstance(data["v"], int) else None
+        value = date.fromisoformat(data["v"]) if sort.kind == "date" else datetime.fromisoformat(data["v"])
+        if sort.kind == "datetime" and timezone.is_naive(value):
+            return None
+        return value, data["id"]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def order_sort(filterset: OrderFilter) -> Sort:
+    """The list's order: newest first, or most overdue first with the overdue filter (see the Sort constants)."""
+    everyone = filterset.user.scope == Scope.ALL
+    if filterset.is_overdue:
+        return MOST_OVERDUE if everyone else MOST_OVERDUE_SCOPED
+    data = filterset.form.cleaned_data if filterset.is_bound and filterset.form.is_valid() else {}
+    if everyone and not any(data.get(name) for name in LEADING_FILTERS):
+        return NEWEST_BY_ID
+    return NEWEST
+
+
+def order_queryset(*, filterset: OrderFilter, cursor: str | None = None) -> tuple[QuerySet[Order], Sort, bool]:
+    """The page's query before its LIMIT: (queryset, sort, whether the cursor was used)."""
+    sort = order_sort(filterset)
+    qs = filterset.qs.select_related("company", "owner")
+    decoded = _decode(cursor, sort) if cursor else None
+    column, op = sort.column, "lt" if sort.descending else "gt"
+    if decoded is not None:
+        value, pk = decoded
+        id_op = "lt" if sort.id_descending else "gt"
+        after = (
+            Q(**{f"id__{id_op}": pk})
+            if sort.kind == "id"
+            else Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{id_op}": pk})
+        )
+        # The leading `column <= value` gives the planner an index bound; the OR alone would scan from the start.
+        qs = qs.filter(Q(**{f"{column}__{op}e": value}), after)
+    key = ExpressionWrapper(F(column) + 0, output_field=DateField()) if sort.opaque else F(column)
+    order = [key.desc() if sort.descending else key.asc()]
+    if sort.kind != "id":
+        order.append(F("id").desc() if sort.id_descending else F("id").asc())
+    return qs.order_by(*order), sort, decoded is not None
+
+
+def order_page(*, filterset: OrderFilter, cursor: str | None = None, limit: int = PAGE_SIZE) -> OrderPage:
+    """One page of the filtered orders after `cursor`: one query, no COUNT, no OFFSET."""
+    qs, sort, used_cursor = order_queryset(filterset=filterset, cursor=cursor)
+    rows = list(qs[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode(sort, getattr(last, sort.column), last.pk)
+    return OrderPage(rows=rows[:limit], next_cursor=next_cursor, is_first=not used_cursor)
+
+
+@dataclass
+class StatusCounts:
+    counts: dict[str, int]
+    start: date
+    end: date | None  # inclusive; None: up to now
+    is_default_period: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def items(self) -> list[tuple[str, str, int]]:
+        return [(status.value, str(status.label), self.counts.get(status.value, 0)) for status in OrderStatus]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def status_counts_queryset(*, user: User, start: date, end: date | None) -> QuerySet:
+    """(status, count) rows of the visible orders created in [start, end]."""
+    qs = Order.objects.visible_to(user).filter(created_at__gte=_day_start(start))
+    if end is not None:
+        qs = qs.filter(created_at__lt=_day_start(end + timedelta(days=1)))
+    return qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+
+
+def order_status_counts(*, user: User, start: date | None = None, end: date | None = None) -> StatusCounts:
+    """Orders per status among those the user sees, created in [start, end] (default: the last 90 days).
+
+    One GROUP BY query. At 1M orders a count over every visible order would scan them all, so the counts
+    are bounded by the creation period (the list's own filters other than the period do not apply) and the
+    page says so. Served by the (owner|team|status, -created_at, id) indexes.
+    """
+    is_default = start is None and end is None
+    if start is None:
+        start = timezone.localdate() - timedelta(days=COUNTS_DAYS - 1)
+    counts = dict(status_counts_queryset(user=user, start=start, end=end))
+    return StatusCounts(counts=counts, start=start, end=end, is_default_period=is_default)
+
+
+@dataclass(frozen=True)
+class LineQuote:
+    price: Any
+    discount: Any
+    rule: str
+
+
+def line_quote(*, user: User, company_id: str, product_id: str) -> LineQuote | None:
+    """The pre-filled price of a product for a company the user sees (deals.pricing); None if either is unknown."""
+    if not (str(company_id).isdigit() and str(product_id).isdigit()):
+        return None
+    company = Company.objects.visible_to(user).filter(pk=company_id).first()
+    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    if company is None or product is None:
+        return None
+    try:
+        from deals.pricing import price_for
+    except ImportError:  # pragma: no cover - the catalogue's module is part of the same issue
+        return LineQuote(product.base_price, Decimal("0.00"), "")
+    quote = price_for(company=company, product=product, on=timezone.localdate())
+    return LineQuote(quote.price, quote.discount_percent, quote.rule)
+
+
+# --- the order card -----------------------------------------------------------------------------------------
+
+
+def order_get(*, user: User, pk: int) -> Order:
+    """An order the user may see, with what its header shows; Http404 otherwise."""
+    qs = Order.objects.visible_to(user).select_related("company", "person", "owner", "team", "deal", "failure_reason")
+    return get_object_or_404(qs, pk=pk)
+
+
+def order_line_get(*, user: User, pk: int) -> OrderLine:
+    """A line of an order the user may see; Http404 otherwise."""
+    visible = Order.objects.visible_to(user).values("pk")
+    return get_object_or_404(OrderLine.objects.select_related("order", "product").filter(order__in=visible), pk=pk)
+
+
+@dataclass
+class OrderCard:
+    order: Order
+    lines: list[OrderLine]
+    timeline: list[OrderStatusChange]
+    next_statuses: list[OrderStatus]
+    interactions: list[Interaction]
+    more_interactions: bool
+    reasons: list[FailureReason] = field(default_factory=list)
+
+    @property
+    def lines_editable(self) -> bool:
+        return self.order.status == OrderStatus.NEW
+
+    @property
+    def progress_statuses(self) -> list[OrderStatus]:
+        return [s for s in self.next_statuses if s not in (OrderStatus.CANCELLED, OrderStatus.FAILED)]
+
+    @property
+    def failure_statuses(self) -> list[OrderStatus]:
+        return [s for s in self.next_statuses if s in (OrderStatus.CANCELLED, OrderStatus.FAILED)]
+
+
+def order_interactions(*, order: Order, limit: int = CARD_INTERACTIONS) -> list[Interaction]:
+    """Contacts logged against the order (contacts_inter_object_idx), newest first; `limit + 1` rows."""
+    content_type = ContentType.objects.get_for_model(Order)
+    qs = Interaction.objects.filter(content_type=content_type, object_id=order.pk).select_related("user", "person")
+    return list(qs.order_by("-occurred_at", "-id")[: limit + 1])
+
+
+def order_card(*, user: User, pk: int) -> OrderCard:
+    """Everything the order card shows (a constant number of queries); Http404 for an order the user may not see."""
+    order = order_get(user=user, pk=pk)
+    lines = list(order.lines.select_related("product").order_by("id"))
+    timeline = list(order.status_changes.select_related("changed_by").order_by("changed_at", "id"))
+    interactions = order_interactions(order=order)
+    next_statuses = allowed_statuses(order)
+    failing = any(s in (OrderStatus.CANCELLED, OrderStatus.FAILED) for s in next_statuses)
+    return OrderCard(
+        order=order,
+        lines=lines,
+        timeline=timeline,
+        next_statuses=next_statuses,
+        interactions=interactions[:CARD_INTERACTIONS],
+        more_interactions=len(interactions) > CARD_INTERACTIONS,
+        reasons=failure_reasons() if failing else [],
+    )
+
+
+def failure_reasons() -> list[FailureReason]:
+    return list(FailureReason.objects.filter(is_active=True).order_by("name"))
+
+
+# --- field history ("Changes") -------------------------------------------------------------------------------
+
+_NOT_SHOWN = {"id", "created_at", "updated_at", "number", "status_changed_at"}
+_FK_MODELS: dict[str, type] = {
+    "company": Company,
+    "person": Person,
+    "owner": User,
+    "team": Team,
+    "deal": Deal,
+    "failure_reason": FailureReason,
+}
+_ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
+
+
+def order_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Order, list[ChangeEntry]]:
+    """The latest `limit` field changes of an order (django-simple-history), newest first."""
+    order = order_get(user=user, pk=pk)
+    return order, history_entries(order.history.all(), limit=limit, fk_models=_FK_MODELS, hidden=_NOT_SHOWN)
+
+
+def history_entries(
+    records_qs: QuerySet, *, limit: int, fk_models: dict[str, type], hidden: set[str]
+) -> list[ChangeEntry]:
+    """Diff each historical record against the one before it; FK values by name (one query per model)."""
+    records = list(records_qs.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    names: dict[tuple[str, Any], str] = {}
+    for name, model in fk_models.items():
+        ids = {getattr(r, f"{name}_id", None) for r in records} - {None}
+        if ids:
+            names.update({(name, obj.pk): str(obj) for obj in model._default_manager.filter(pk__in=ids)})
+    entries: list[ChangeEntry] = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes: list[FieldChange] = []
+        if record.history_type == "~" and previous is not None:
+            for change in record.diff_against(previous).changes:
+                if change.field in hidden:
+                    continue
+                model_field = record.instance_type._meta.get_field(change.field)
+                changes.append(
+                    FieldChange(
+                        str(model_field.verbose_name).capitalize(),
+                        _display(model_field, change.field, change.old, names),
+                        _display(model_field, change.field, change.new, names),
+                    )
+                )
+            if not changes:
+                continue
+        entries.append(
+            ChangeEntry(record.history_date, record.history_user, str(_ACTIONS[record.history_type]), "", changes)
+        )
+    return entries
+
+
+def _display(model_field: Any, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if model_field.is_relation:
+        return names.get((name, value), f"#{value}")
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    choices = dict(model_field.flatchoices)
+    if choices:
+        return str(choices.get(value, value))
+    return Truncator(strip_tags(str(value))).chars(200)
+
+
+# --- the company card's "Orders" tab ---------------------------------------------------------------------------
+
+
+@dataclass
+class CompanyOrders:
+    rows: list[Order]
+    more: bool
+
+
+def company_orders(*, user: User, company: Company, limit: int = COMPANY_TAB_LIMIT) -> CompanyOrders:
+    """The company's orders the user sees, newest first (deals_order_company_idx), at most `limit`."""
+    qs = Order.objects.visible_to(user).filter(company=company).select_related("owner")
+    rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    return CompanyOrders(rows=rows[:limit], more=len(rows) > limit)
