@@ -46,8 +46,10 @@ def test_every_msgid_is_translated(extracted, language):
 def test_compiled_catalogue_matches_the_po_file(language):
     directory = BASE_DIR / "locale" / language / "LC_MESSAGES"
     po = polib.pofile(str(directory / "django.po"))
-    mo = {entry.msgid: entry.msgstr for entry in polib.mofile(str(directory / "django.mo"))}
-    stale = [e.msgid for e in po.translated_entries() if not e.msgid_plural and mo.get(e.msgid) != e.msgstr]
+    mo = {(entry.msgctxt, entry.msgid): entry.msgstr for entry in polib.mofile(str(directory / "django.mo"))}
+    stale = [
+        e.msgid for e in po.translated_entries() if not e.msgid_plural and mo.get((e.msgctxt, e.msgid)) != e.msgstr
+    ]
     assert not stale, f"run compilemessages: {stale[:5]}"
 
 
