@@ -85,7 +85,7 @@ def _render_list(
         "export_xlsx_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='xlsx')}",
         "bulk_url": reverse(URLS[target]["bulk"]),
         "bulk_form": bulk_form,
-        "selected_ids": set(bulk_form.data.getlist("ids")) if bound_bulk else set(),
+        "selected_ids": {int(pk) for pk in bulk_form.data.getlist("ids") if pk.isdigit()} if bound_bulk else set(),
         "saved_form": SavedFilterForm(initial={"target": target, "query": query}),
         # A callable: only the full page shows the saved-filter menu, so a partial runs no query for it.
         "saved_filters": lambda: selectors_lists.saved_filter_list(user=user, target=target),
