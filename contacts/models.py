@@ -715,6 +715,7 @@ class Activity(BaseModel):
             # Work plans: hours of one user's completed activities in a period.
             models.Index(
                 fields=["assignee", "completed_at"],
+                include=["actual_duration"],  # the hours sum reads the index alone
                 condition=Q(status=ActivityStatus.DONE),
                 name="contacts_act_done_idx",
             ),
