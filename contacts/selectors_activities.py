@@ -14,11 +14,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Activity, ActivityKind, ActivityStatus, AssignmentState, Company, Person
 from contacts.selectors_birthdays import upcoming_birthdays
-from contacts.selectors_card import ChangeEntry, FieldChange, decode_cursor
+from contacts.selectors_card import decode_cursor
+from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import User
 
 SECTION_SIZE = 10  # rows per My day section; the rest is counted ("and N more") and lives in the calendar
@@ -256,55 +256,10 @@ def related_object(*, user: User, value: str) -> Model | None:
 
 # Bookkeeping fields whose history is noise.
 _NOT_SHOWN = {"id", "created_at", "updated_at", "series", "team", "overdue_notified_at", "content_type", "object_id"}
-_ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+_FK_MODELS: dict[str, type] = {"assignee": User, "created_by": User, "company": Company, "person": Person}
 
 
 def activity_changes(*, activity: Activity, limit: int = CHANGES_LIMIT) -> list[ChangeEntry]:
     """The latest changes of one activity (django-simple-history), newest first; who changed what from what."""
-    records = list(
-        activity.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
-    )
-    names = _names(records)
-    entries = []
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[FieldChange] = []
-        if record.history_type == "~" and previous is not None:
-            delta = record.diff_against(previous)
-            changes = [_change(c.field, c.old, c.new, names) for c in delta.changes if c.field not in _NOT_SHOWN]
-            if not changes:
-                continue
-        entries.append(
-            ChangeEntry(record.history_date, record.history_user, _ACTIONS[record.history_type], "", changes)
-        )
-    return entries
-
-
-def _names(records: list[Any]) -> dict[tuple[str, Any], str]:
-    """Display names of the users, companies and people the records point to: one query per model."""
-    names: dict[tuple[str, Any], str] = {}
-    for model, fields in ((User, ("assignee", "created_by")), (Company, ("company",)), (Person, ("person",))):
-        ids = {getattr(r, f"{name}_id") for r in records for name in fields} - {None}
-        for obj in model._default_manager.filter(pk__in=ids) if ids else []:
-            names.update({(name, obj.pk): str(obj) for name in fields})
-    return names
-
-
-def _change(name: str, old: Any, new: Any, names: dict[tuple[str, Any], str]) -> FieldChange:
-    model_field = Activity._meta.get_field(name)
-
-    def display(value: Any) -> str:
-        if value is None or value == "":
-            return "—"
-        if model_field.is_relation:
-            return names.get((name, value), f"#{value}")
-        if isinstance(value, bool):
-            return "✓" if value else "✗"
-        if isinstance(value, datetime):
-            return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
-        if isinstance(value, timedelta):
-            return f"{int(value.total_seconds() // 60)} min"
-        choices = dict(model_field.flatchoices)
-        return str(choices.get(value, value))[:200]
-
-    return FieldChange(str(model_field.verbose_name).capitalize(), display(old), display(new))
+    records = latest_records(activity.history.all(), limit + 1)
+    return history_entries(records, limit=limit, names=load_names(records, _FK_MODELS), hidden=_NOT_SHOWN)

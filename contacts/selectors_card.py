@@ -14,8 +14,6 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from contacts import registry
@@ -35,6 +33,7 @@ from contacts.models import (
 )
 from contacts.selectors import company_get, person_get
 from contacts.selectors_birthdays import celebrated_pairs
+from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.models import Team, User
 
 TIMELINE_PAGE_SIZE = 20
@@ -314,128 +313,41 @@ def person_card(*, user: User, pk: int, channel: str = "", before: str = "") -> 
 
 # --- field history ("Changes") -------------------------------------------------------------------------
 
-
-@dataclass
-class FieldChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class ChangeEntry:
-    when: datetime
-    who: User | None
-    action: str
-    subject: str  # "" for the card's own record; "Contact point", "Marketing consent" for related rows
-    changes: list[FieldChange]  # field diffs of the card's own record
-    summary: str = ""  # the related row's value
-
-
 # Denormalised or derived fields: their history is noise.
 _NOT_SHOWN = {"last_contact_at", "full_name", "digits_reversed", "normalized", "created_at", "updated_at", "id"}
-_ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 _FK_MODELS: dict[str, type] = {"owner": User, "team": Team, "industry": Industry, "company": Company}
-
-
-def _history_records(qs: QuerySet, limit: int) -> list[Any]:
-    return list(qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
 
 
 def company_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Company, list[ChangeEntry]]:
     """The latest `limit` changes of a company and of its contact points, newest first."""
     company = company_get(user=user, pk=pk)
-    own = _history_records(company.history.all(), limit + 1)
-    points = _history_records(ContactPoint.history.filter(company_id=company.pk), limit + 1)
+    own = latest_records(company.history.all(), limit + 1)
+    points = latest_records(ContactPoint.history.filter(company_id=company.pk), limit + 1)
     return company, _merge_changes(own, points, limit)
 
 
 def person_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Person, list[ChangeEntry]]:
     """The latest `limit` changes of a person, their contact points and consents, newest first."""
     person = person_get(user=user, pk=pk)
-    own = _history_records(person.history.all(), limit + 1)
-    points = _history_records(ContactPoint.history.filter(person_id=person.pk), limit + 1)
-    consents = _history_records(Consent.history.filter(person_id=person.pk), limit + 1)
+    own = latest_records(person.history.all(), limit + 1)
+    points = latest_records(ContactPoint.history.filter(person_id=person.pk), limit + 1)
+    consents = latest_records(Consent.history.filter(person_id=person.pk), limit + 1)
     return person, _merge_changes(own, [*points, *consents], limit)
 
 
 def _merge_changes(own: list[Any], related: list[Any], limit: int) -> list[ChangeEntry]:
-    """Diff each record of the main object against the one before it; related rows show their new value."""
-    names = _FkNames(own)
-    entries: list[ChangeEntry] = []
-    for index, record in enumerate(own[:limit]):
-        previous = own[index + 1] if index + 1 < len(own) else None
-        if record.history_type == "~" and previous is not None:
-            delta = record.diff_against(previous)
-            changes = [_field_change(record, c.field, c.old, c.new, names) for c in delta.changes]
-            changes = [c for c in changes if c is not None]
-            if not changes:
-                continue
-        else:
-            changes = []
-        action = _ACTIONS[record.history_type]
-        entries.append(ChangeEntry(record.history_date, record.history_user, action, "", changes))
-    for record in related:
-        subject = str(record.instance_type._meta.verbose_name).capitalize()
-        if record.instance_type is ContactPoint:
-            new = f"{record.get_kind_display()}: {record.value}" + (f" ({record.label})" if record.label else "")
-        else:
-            new = f"{record.get_channel_display()}: " + (
-                str(_("granted")) if record.is_granted else str(_("withdrawn"))
-            ) + f" — {record.source}"  # fmt: skip
-        entries.append(
-            ChangeEntry(
-                record.history_date,
-                record.history_user,
-                _ACTIONS[record.history_type],
-                subject,
-                [],
-                new,
-            )
-        )
+    """Field diffs of the main object's records; contact points and consents show their new value."""
+    entries = history_entries(own, limit=limit, names=load_names(own, _FK_MODELS), hidden=_NOT_SHOWN)
+    entries += [related_entry(record, _related_summary(record)) for record in related]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
 
 
-class _FkNames:
-    """Names of the users, teams, industries and companies the records point to: one query per model."""
-
-    def __init__(self, records: list[Any]) -> None:
-        self.names: dict[tuple[str, Any], str] = {}
-        for name, model in _FK_MODELS.items():
-            ids = {getattr(r, f"{name}_id", None) for r in records} - {None}
-            if ids:
-                self.names.update({(name, obj.pk): str(obj) for obj in model._default_manager.filter(pk__in=ids)})
-
-    def get(self, name: str, pk: Any) -> str:
-        return self.names.get((name, pk), f"#{pk}")
-
-
-def _field_change(record: Any, name: str, old: Any, new: Any, names: _FkNames) -> FieldChange | None:
-    if name in _NOT_SHOWN:
-        return None
-    model_field = record.instance_type._meta.get_field(name)
-    return FieldChange(
-        str(model_field.verbose_name).capitalize(),
-        _display(model_field, name, old, names),
-        _display(model_field, name, new, names),
-    )
-
-
-def _display(model_field: Any, name: str, value: Any, names: _FkNames) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if model_field.is_relation:
-        return names.get(name, value)
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    base_field = getattr(model_field, "base_field", None)  # ArrayField of choices (roles)
-    choices = dict(model_field.flatchoices) or dict(getattr(base_field, "flatchoices", []))
-    if isinstance(value, list):
-        return ", ".join(str(choices.get(v, v)) for v in value)
-    if choices:
-        return str(choices.get(value, value))
-    return Truncator(strip_tags(str(value))).chars(200)
+def _related_summary(record: Any) -> str:
+    if record.instance_type is ContactPoint:
+        return f"{record.get_kind_display()}: {record.value}" + (f" ({record.label})" if record.label else "")
+    granted = _("granted") if record.is_granted else _("withdrawn")
+    return f"{record.get_channel_display()}: {granted} — {record.source}"
 
 
 # --- the dossier ---------------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contacts.models import Company
-from contacts.selectors_card import ChangeEntry, FieldChange
+from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.models import User
 from deals.models import Category, Discount, PriceListItem, Product
 from deals.pricing import PriceQuote, price_for
@@ -293,90 +293,21 @@ def product_quote(*, user: User, product: Product, company: Company, on: date) -
 
 # --- changes ("Changes" tab) -----------------------------------------------------------------------------
 
-HISTORY_ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
 _NOT_SHOWN = {"created_at", "updated_at", "id", "image"}
-
-
-def display_value(model_field: Any, value: Any, names: dict[tuple[str, Any], str]) -> str:
-    """A history value as a user reads it: choice labels, related names, yes/no, "—" for empty."""
-    if value in (None, ""):
-        return "—"
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if model_field.is_relation:
-        return names.get((model_field.name, value), f"#{value}")
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
-
-
-def record_changes(
-    records: list[Any], *, limit: int, names: dict[tuple[str, Any], str]
-) -> list[tuple[Any, list[FieldChange]]]:
-    """(record, field diffs against the record before it) for one object's history records, newest first.
-
-    Read `limit + 1` records so the oldest shown one has its predecessor; a change of hidden fields only is
-    skipped; a creation or deletion has no diffs.
-    """
-    shown: list[tuple[Any, list[FieldChange]]] = []
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[FieldChange] = []
-        if record.history_type == "~" and previous is not None:
-            for change in record.diff_against(previous).changes:
-                if change.field in _NOT_SHOWN:
-                    continue
-                model_field = record.instance_type._meta.get_field(change.field)
-                changes.append(
-                    FieldChange(
-                        str(model_field.verbose_name).capitalize(),
-                        display_value(model_field, change.old, names),
-                        display_value(model_field, change.new, names),
-                    )
-                )
-            if not changes:
-                continue
-        shown.append((record, changes))
-    return shown
-
-
-def history_entries(
-    records: list[Any], *, limit: int, names: dict[tuple[str, Any], str], subject: str = ""
-) -> list[ChangeEntry]:
-    """Change entries (the contacts "Changes" partial renders them) of one object's history records."""
-    return [
-        ChangeEntry(
-            record.history_date, record.history_user, str(HISTORY_ACTIONS[record.history_type]), subject, changes
-        )
-        for record, changes in record_changes(records, limit=limit, names=names)
-    ]
 
 
 def product_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Product, list[ChangeEntry]]:
     """The latest changes of a product (price, VAT, names…) and of its prices in price lists, newest first."""
     product = product_get(user=user, pk=pk)
-    own = list(product.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    category_ids = {r.category_id for r in own} - {None}
-    names = {("category", c.pk): str(c) for c in Category.objects.filter(pk__in=category_ids)} if category_ids else {}
-    entries = history_entries(own, limit=limit, names=names)
+    own = latest_records(product.history.all(), limit + 1)
+    entries = history_entries(own, limit=limit, names=load_names(own, {"category": Category}), hidden=_NOT_SHOWN)
     items = list(
         PriceListItem.history.filter(product_id=product.pk)
         .select_related("history_user", "price_list")
         .order_by("-history_date", "-history_id")[:limit]
     )
-    subject = str(PriceListItem._meta.verbose_name).capitalize()
     for record in items:
         list_name = record.price_list.name if record.price_list else f"#{record.price_list_id}"
-        summary = f"{list_name}: {record.price} {_('UAH')}"
-        entries.append(
-            ChangeEntry(
-                record.history_date,
-                record.history_user,
-                str(HISTORY_ACTIONS[record.history_type]),
-                subject,
-                [],
-                summary,
-            )
-        )
+        entries.append(related_entry(record, f"{list_name}: {record.price} {_('UAH')}"))
     entries.sort(key=lambda e: e.when, reverse=True)
     return product, entries[:limit]

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from django.shortcuts import get_object_or_404
 
 from contacts.models import Company
-from contacts.selectors_card import ChangeEntry
+from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import Team, User
 from deals.filters_orders import ContractFilter
 from deals.models import Contract
-from deals.selectors_orders import history_entries
 
 PAGE_SIZE = 50
 COMPANY_TAB_LIMIT = 20
@@ -47,7 +46,8 @@ _HIDDEN = {"id", "created_at", "updated_at", "expiry_notified_at"}
 
 def contract_changes(*, contract: Contract, limit: int = CHANGES_LIMIT) -> list[ChangeEntry]:
     """The latest field changes of a contract the caller fetched through contract_get."""
-    return history_entries(contract.history.all(), limit=limit, fk_models=_FK_MODELS, hidden=_HIDDEN)
+    records = latest_records(contract.history.all(), limit + 1)
+    return history_entries(records, limit=limit, names=load_names(records, _FK_MODELS), hidden=_HIDDEN)
 
 
 @dataclass

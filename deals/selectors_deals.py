@@ -29,12 +29,10 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
-from contacts.selectors_card import ChangeEntry, FieldChange
+from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.models import Team, User
 from deals.models import (
     Deal,
@@ -483,7 +481,6 @@ def deal_interactions(*, user: User, deal: Deal, limit: int = CARD_INTERACTIONS)
 # --- field history -------------------------------------------------------------------------------------
 
 _NOT_SHOWN = {"created_at", "updated_at", "id", "version", "has_lines", "stage_changed_at", "deal"}
-_ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 _FK_MODELS: dict[str, type] = {
     "owner": User,
     "team": Team,
@@ -498,74 +495,17 @@ _FK_MODELS: dict[str, type] = {
 
 def deal_changes(*, deal: Deal, limit: int = CHANGES_LIMIT) -> list[ChangeEntry]:
     """The latest changes of the deal and of its lines, newest first (one query per related model)."""
-    own = list(deal.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    lines = list(
-        DealLine.history.filter(deal_id=deal.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-    )
-    names = _names([*own, *lines])
-    entries: list[ChangeEntry] = []
-    for index, record in enumerate(own[:limit]):
-        previous = own[index + 1] if index + 1 < len(own) else None
-        changes: list[FieldChange] = []
-        if record.history_type == "~" and previous is not None:
-            delta = record.diff_against(previous)
-            changes = [
-                _change(record, c.field, c.old, c.new, names) for c in delta.changes if c.field not in _NOT_SHOWN
-            ]
-            if not changes:
-                continue
-        entries.append(
-            ChangeEntry(record.history_date, record.history_user, _ACTIONS[record.history_type], "", changes)
-        )
-    line_label = str(DealLine._meta.verbose_name).capitalize()
+    own = latest_records(deal.history.all(), limit + 1)
+    lines = latest_records(DealLine.history.filter(deal_id=deal.pk), limit + 1)
+    names = load_names([*own, *lines], _FK_MODELS)
+    entries = history_entries(own, limit=limit, names=names, hidden=_NOT_SHOWN)
     for record in lines:
         summary = f"{names.get(('product', record.product_id), '')} × {record.quantity} · {record.price}"
         if record.discount_percent:
             summary += f" − {record.discount_percent} %"
-        entries.append(
-            ChangeEntry(
-                record.history_date, record.history_user, _ACTIONS[record.history_type], line_label, [], summary
-            )
-        )
+        entries.append(related_entry(record, summary))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
-
-
-def _names(records: list[Any]) -> dict[tuple[str, Any], str]:
-    names: dict[tuple[str, Any], str] = {}
-    for name, model in _FK_MODELS.items():
-        ids = {getattr(r, f"{name}_id", None) for r in records} - {None}
-        if ids:
-            names.update({(name, obj.pk): str(obj) for obj in model._default_manager.filter(pk__in=ids)})
-    return names
-
-
-def _change(record: Any, name: str, old: Any, new: Any, names: dict[tuple[str, Any], str]) -> FieldChange:
-    model_field = record.instance_type._meta.get_field(name)
-    return FieldChange(
-        str(model_field.verbose_name).capitalize(),
-        _display(model_field, name, old, names),
-        _display(model_field, name, new, names),
-    )
-
-
-def _display(model_field: Any, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
-    if value is None or value == "":
-        return "—"
-    if model_field.is_relation:
-        return names.get((name, value), f"#{value}")
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    choices = dict(model_field.flatchoices)
-    if choices:
-        return str(choices.get(value, value))
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    return Truncator(strip_tags(str(value))).chars(200)
 
 
 # --- the company card's Deals tab ----------------------------------------------------------------------

@@ -16,13 +16,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, DateField, ExpressionWrapper, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contacts.models import Company, Interaction, Person
-from contacts.selectors_card import ChangeEntry, FieldChange
+from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import Scope, Team, User
 from deals.filters_orders import OrderFilter
 from deals.models import (
@@ -290,60 +286,13 @@ _FK_MODELS: dict[str, type] = {
     "deal": Deal,
     "failure_reason": FailureReason,
 }
-_ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
 
 
 def order_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Order, list[ChangeEntry]]:
     """The latest `limit` field changes of an order (django-simple-history), newest first."""
     order = order_get(user=user, pk=pk)
-    return order, history_entries(order.history.all(), limit=limit, fk_models=_FK_MODELS, hidden=_NOT_SHOWN)
-
-
-def history_entries(
-    records_qs: QuerySet, *, limit: int, fk_models: dict[str, type], hidden: set[str]
-) -> list[ChangeEntry]:
-    """Diff each historical record against the one before it; FK values by name (one query per model)."""
-    records = list(records_qs.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    names: dict[tuple[str, Any], str] = {}
-    for name, model in fk_models.items():
-        ids = {getattr(r, f"{name}_id", None) for r in records} - {None}
-        if ids:
-            names.update({(name, obj.pk): str(obj) for obj in model._default_manager.filter(pk__in=ids)})
-    entries: list[ChangeEntry] = []
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[FieldChange] = []
-        if record.history_type == "~" and previous is not None:
-            for change in record.diff_against(previous).changes:
-                if change.field in hidden:
-                    continue
-                model_field = record.instance_type._meta.get_field(change.field)
-                changes.append(
-                    FieldChange(
-                        str(model_field.verbose_name).capitalize(),
-                        _display(model_field, change.field, change.old, names),
-                        _display(model_field, change.field, change.new, names),
-                    )
-                )
-            if not changes:
-                continue
-        entries.append(
-            ChangeEntry(record.history_date, record.history_user, str(_ACTIONS[record.history_type]), "", changes)
-        )
-    return entries
-
-
-def _display(model_field: Any, name: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
-    if value is None or value == "":
-        return "—"
-    if model_field.is_relation:
-        return names.get((name, value), f"#{value}")
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    choices = dict(model_field.flatchoices)
-    if choices:
-        return str(choices.get(value, value))
-    return Truncator(strip_tags(str(value))).chars(200)
+    records = latest_records(order.history.all(), limit + 1)
+    return order, history_entries(records, limit=limit, names=load_names(records, _FK_MODELS), hidden=_NOT_SHOWN)
 
 
 # --- the company card's "Orders" tab ---------------------------------------------------------------------------

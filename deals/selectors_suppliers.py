@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Company, CompanyRole, Region
-from contacts.selectors_card import ChangeEntry
+from crm.history import ACTIONS, ChangeEntry, history_entries, latest_records, record_changes
 from crm.models import User
 from deals.models import Currency, Product, PurchaseDelivery, SupplierOffer, SupplierProfile
-from deals.selectors_catalogue import HISTORY_ACTIONS, decorate_product, history_entries, record_changes
+from deals.selectors_catalogue import decorate_product
 
 VIEW_SUPPLIERS = "deals.view_supplieroffer"
 PAGE_SIZE = 50
@@ -315,35 +315,31 @@ def purchase_delivery_get(*, user: User, pk: int) -> PurchaseDelivery:
     return delivery
 
 
+# Bookkeeping fields whose history is noise.
+_NOT_SHOWN = {"created_at", "updated_at", "id", "image"}
+
+
 def supplier_changes(*, user: User, pk: int, limit: int = CHANGES_LIMIT) -> tuple[Company, list[ChangeEntry]]:
     """The latest changes of a supplier's profile and offers (django-simple-history), newest first: 4 queries."""
     company = supplier_get(user=user, pk=pk)
-    profile_records = list(
-        SupplierProfile.history.filter(company_id=company.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-    )
+    profile_records = latest_records(SupplierProfile.history.filter(company_id=company.pk), limit + 1)
     subject = str(SupplierProfile._meta.verbose_name).capitalize()
-    entries = history_entries(profile_records, limit=limit, names={}, subject=subject)
-    offer_records = list(
-        SupplierOffer.history.filter(supplier_id=company.pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[: limit + 1]
-    )
+    entries = history_entries(profile_records, limit=limit, names={}, hidden=_NOT_SHOWN, subject=subject)
+    offer_records = latest_records(SupplierOffer.history.filter(supplier_id=company.pk), limit + 1)
     skus = dict(Product.objects.filter(pk__in={r.product_id for r in offer_records}).values_list("pk", "sku"))
     subject = str(SupplierOffer._meta.verbose_name).capitalize()
     by_offer: dict[int, list[Any]] = {}
     for record in offer_records:
         by_offer.setdefault(record.id, []).append(record)
     for records in by_offer.values():
-        for record, changes in record_changes(records, limit=limit, names={}):
+        for record, changes in record_changes(records, limit=limit, names={}, hidden=_NOT_SHOWN):
             summary = _("%(sku)s: %(price)s %(currency)s, %(days)s days") % {
                 "sku": skus.get(record.product_id, f"#{record.product_id}"),
                 "price": record.price,
                 "currency": record.currency,
                 "days": record.lead_days,
             }
-            action = str(HISTORY_ACTIONS[record.history_type])
+            action = str(ACTIONS[record.history_type])
             entries.append(ChangeEntry(record.history_date, record.history_user, action, subject, changes, summary))
     entries.sort(key=lambda e: e.when, reverse=True)
     return company, entries[:limit]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +29,7 @@ from contacts.models import Company, Person
 from contacts.selectors import assignable_owners
 from crm.models import User
 from deals.models import Deal, DealLine, DealSource, DealStageChange, DealStatus, LossReason, Pipeline, Product, Stage
+from deals.pricing import PriceQuote, apply_discount, price_for
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -92,7 +93,7 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 def line_total(*, quantity: Decimal, price: Decimal, discount_percent: Decimal) -> Decimal:
     """quantity × price × (1 − discount / 100), rounded half-up to kopecks."""
-    return (quantity * price * (HUNDRED - discount_percent) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    return apply_discount(quantity * price, discount_percent)
 
 
 # --- access --------------------------------------------------------------------------------------------
@@ -538,10 +539,8 @@ def _recount(current: Deal) -> None:
         raise ValidationError(_("The lines add up to more than the largest amount a deal can hold."))
 
 
-def quote_for(*, deal: Deal, product: Product, on: date | None = None) -> Any:
+def quote_for(*, deal: Deal, product: Product, on: date | None = None) -> PriceQuote:
     """The catalogue's price of `product` for the deal's company (deals.pricing.price_for)."""
-    from deals.pricing import price_for
-
     return price_for(company=deal.company, product=product, on=on or timezone.localdate())
 
 

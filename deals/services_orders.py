@@ -1,9 +1,9 @@
 """Customer orders (issue #6, item 4): numbering, lines and totals, status flow, payment, conversion from a deal.
 
 Money rule, "round per line, then sum": for each line
-    gross = round_half_up(quantity × price, 0.01)
-    net   = round_half_up(quantity × price × (1 − discount / 100), 0.01)
-    vat   = round_half_up(net × vat_rate / 100, 0.01)
+    gross = quantize_money(quantity × price, 0.01)
+    net   = quantize_money(quantity × price × (1 − discount / 100), 0.01)
+    vat   = quantize_money(net × vat_rate / 100, 0.01)
     total = net + vat
 and the order's subtotal (without VAT), discount_total (Σ gross − net), vat_total and total are the sums of
 the line values. So the order always equals the sum of its printed lines, kopeck for kopeck (a VAT computed
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from contacts.models import Company, Person
 from crm.models import NotificationKind, User
 from crm.services import notify
+from deals import pricing
 from deals.models import (
     FAILURE_STATUSES,
     ORDER_TRANSITIONS,
@@ -46,6 +47,7 @@ from deals.models import (
     PaymentStatus,
     Product,
 )
+from deals.pricing import apply_discount, quantize_money
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -53,11 +55,6 @@ HUNDRED = Decimal(100)
 MAX_LINES = 200  # an order form never has more; a bigger payload is refused, not half-processed
 QUANTITY_PLACES = 3
 MONEY_LIMIT = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
-
-
-def round_half_up(value: Decimal) -> Decimal:
-    """To kopecks, half away from zero (0.005 → 0.01), as Ukrainian invoices round."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -75,9 +72,9 @@ class LineAmounts:
 def line_amounts(*, quantity: Decimal, price: Decimal, discount_percent: Decimal, vat_rate: Decimal) -> LineAmounts:
     """One line's amounts by the module's rounding rule."""
     gross_exact = quantity * price
-    net = round_half_up(gross_exact * (HUNDRED - discount_percent) / HUNDRED)
-    vat = round_half_up(net * vat_rate / HUNDRED)
-    return LineAmounts(gross=round_half_up(gross_exact), net=net, vat=vat, total=net + vat)
+    net = apply_discount(gross_exact, discount_percent)
+    vat = quantize_money(net * vat_rate / HUNDRED)
+    return LineAmounts(gross=quantize_money(gross_exact), net=net, vat=vat, total=net + vat)
 
 
 @dataclass(frozen=True)
@@ -211,12 +208,8 @@ def _prepare_lines(*, company: Company, lines: Iterable[LineLike], on: date) -> 
 
 
 def _quotes(*, company: Company, products: list[Product], on: date) -> dict[int, tuple[Decimal, Decimal]]:
-    """product id → (list price, discount %) from the catalogue's pricing (base price if it is not there)."""
-    try:
-        from deals.pricing import price_for_many
-    except ImportError:  # pragma: no cover - the catalogue module is part of the same issue
-        return {p.pk: (p.base_price, ZERO) for p in products}
-    quotes = price_for_many(company=company, products=products, on=on)
+    """product id → (list price, discount %) from the catalogue's pricing."""
+    quotes = pricing.price_for_many(company=company, products=products, on=on)
     return {pk: (quote.price, quote.discount_percent) for pk, quote in quotes.items()}
 
 
