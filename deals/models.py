@@ -592,8 +592,8 @@ class Order(BaseModel):
             _not_negative("total", "order"),
         ]
         indexes = [
-            # Order monitoring: everything newest first (directors), or scoped by owner / team / status.
-            models.Index(fields=["-created_at", "id"], name="deals_order_created_idx"),
+            # Order monitoring: scoped by owner / team / status, newest first (a director's unfiltered list
+            # reads by primary key: selectors_orders.NEWEST_BY_ID).
             models.Index(fields=["owner", "-created_at", "id"], name="deals_order_owner_idx"),
             models.Index(fields=["team", "-created_at", "id"], name="deals_order_team_idx"),
             models.Index(fields=["status", "-created_at", "id"], name="deals_order_status_idx"),
