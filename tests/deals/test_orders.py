@@ -10,7 +10,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contacts.models import Interaction
 from crm.models import Notification, Role
@@ -49,6 +49,13 @@ from tests.deals.factories_orders import (
 
 KYIV = ZoneInfo("Europe/Kyiv")
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English, whichever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -20,6 +20,14 @@ from tests.deals.factories_catalogue import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English, whichever language an earlier test left active."""
+    with translation.override("en"):
+        yield
+
+
 ON = date(2026, 6, 15)
 _numbers = count(1)
 
