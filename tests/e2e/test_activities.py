@@ -43,8 +43,10 @@ def test_complete_a_call_from_my_day_and_find_it_in_the_contact_history(page: Pa
     expect(row).to_contain_text("Узгодити поставку")
     row.get_by_test_id("complete").click()
     form = row.get_by_test_id("action-form")
+    page.wait_for_load_state("networkidle")  # htmx has processed the swapped-in form
     form.locator("#id_result").fill("Домовились про 20 ноутбуків")
     form.locator("#id_actual_minutes").fill("12")
+    expect(form.locator("#id_actual_minutes")).to_have_value("12")
     form.get_by_test_id("action-save").click()
 
     # then: the row is gone without a reload, the call is in the company's history
