@@ -37,6 +37,7 @@ from deals.services_orders import (
 )
 from tests.conftest import make_user
 from tests.contacts.factories import CompanyFactory, PersonFactory
+from tests.crm.factories import TeamFactory, UserFactory
 from tests.deals.factories_orders import (
     DealLineFactory,
     FailureReasonFactory,
@@ -665,6 +666,17 @@ def test_per_status_counts_are_index_driven(owner, role, index):
     from deals.selectors_orders import status_counts_queryset
 
     _make_orders(owner, 3)
+    # Planner statistics for a realistic spread (40 owners in 8 teams): on a nearly empty table every
+    # index costs the same and the planner's pick depends on leftovers of earlier tests.
+    company = CompanyFactory(owner=owner)
+    teams = [TeamFactory() for _ in range(8)]
+    others = [UserFactory(team=teams[i % 8]) for i in range(40)]
+    Order.objects.bulk_create(
+        OrderFactory.build(company=company, owner=u, team=u.team, number=f"1998-{i:06d}")
+        for i, u in enumerate(others * 10)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE deals_order")
     user = owner if role == Role.SALES_REP else make_user(role, team=owner.team)
     qs = status_counts_queryset(user=user, start=timezone.localdate() - timedelta(days=89), end=None)
     with connection.cursor() as cursor:
