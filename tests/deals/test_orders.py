@@ -661,13 +661,12 @@ def test_per_status_counts_are_one_query(owner, django_assert_num_queries):
         assert order_status_counts(user=owner).total == 3
 
 
-@pytest.mark.parametrize(("role", "index"), [(Role.SALES_REP, "deals_order_owner_idx"), (Role.SALES_MANAGER, "team")])
-def test_per_status_counts_are_index_driven(owner, role, index):
-    from deals.selectors_orders import status_counts_queryset
+def _analyze_a_realistic_spread(owner) -> None:
+    """400 more orders of 40 owners in 8 teams, none overdue, and fresh planner statistics.
 
-    _make_orders(owner, 3)
-    # Planner statistics for a realistic spread (40 owners in 8 teams): on a nearly empty table every
-    # index costs the same and the planner's pick depends on leftovers of earlier tests.
+    On a nearly empty table every index costs the same, and the planner's pick would depend on the
+    statistics earlier tests left behind.
+    """
     company = CompanyFactory(owner=owner)
     teams = [TeamFactory() for _ in range(8)]
     others = [UserFactory(team=teams[i % 8]) for i in range(40)]
@@ -677,6 +676,14 @@ def test_per_status_counts_are_index_driven(owner, role, index):
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE deals_order")
+
+
+@pytest.mark.parametrize(("role", "index"), [(Role.SALES_REP, "deals_order_owner_idx"), (Role.SALES_MANAGER, "team")])
+def test_per_status_counts_are_index_driven(owner, role, index):
+    from deals.selectors_orders import status_counts_queryset
+
+    _make_orders(owner, 3)
+    _analyze_a_realistic_spread(owner)
     user = owner if role == Role.SALES_REP else make_user(role, team=owner.team)
     qs = status_counts_queryset(user=user, start=timezone.localdate() - timedelta(days=89), end=None)
     with connection.cursor() as cursor:
@@ -687,13 +694,14 @@ def test_per_status_counts_are_index_driven(owner, role, index):
 
 
 def test_overdue_filter_uses_the_partial_index(owner):
-    """EXPLAIN of the overdue list (sequential scans off: the test table is tiny) shows the partial index."""
+    """EXPLAIN of the overdue list shows the partial index."""
     from django.http import QueryDict
 
     from deals.filters_orders import OrderFilter
     from deals.selectors_orders import order_queryset
 
     _make_orders(owner, 3, expected_date=timezone.localdate() - timedelta(days=2))
+    _analyze_a_realistic_spread(owner)
     director = make_user(Role.DIRECTOR)
     qs, sort, _ = order_queryset(filterset=OrderFilter(QueryDict("overdue=on"), user=director))
     assert sort.key == "overdue"
