@@ -22,7 +22,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from contacts.models import Company, Person, Region
-from crm.models import BaseModel, ScopedQuerySet
+from crm.models import BaseModel, ChoiceDisplayMixin, ScopedQuerySet
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -447,7 +447,7 @@ class DealLine(BaseModel):
         return f"{self.product_id} × {self.quantity}"
 
 
-class DealStageChange(models.Model):
+class DealStageChange(ChoiceDisplayMixin, models.Model):
     """Stage history written by the service: how long a deal spent in each stage."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
@@ -648,7 +648,7 @@ class OrderLine(BaseModel):
         return f"{self.order_id}: {self.product_id} × {self.quantity}"
 
 
-class OrderStatusChange(models.Model):
+class OrderStatusChange(ChoiceDisplayMixin, models.Model):
     """Who moved the order from which status to which, when, and why (written by the service)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
