@@ -101,6 +101,8 @@ class ListFilterSet(django_filters.FilterSet):
 
     @property
     def current_sort(self) -> str:
+        if not self.is_bound:  # no query string: no form to build (it copies every field's choices)
+            return DEFAULT_SORT
         if self.form.is_valid() and self.form.cleaned_data.get("sort"):
             return self.form.cleaned_data["sort"]
         return DEFAULT_SORT

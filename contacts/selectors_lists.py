@@ -138,11 +138,24 @@ def keyset_page(qs: QuerySet, *, target: str, sort: str, cursor: str | None, lim
 
 
 ROLE_LABELS = dict(CompanyRole.choices)
+OWNER_FIELDS = ("owner__full_name", "owner__email")
+# What a row shows and the keyset cursor reads: not the notes, addresses and needs of each client.
+ROW_FIELDS = {
+    SavedFilter.Target.COMPANY: (
+        *("name", "short_name", "roles", "tags", "status", "region", "city"),
+        *("last_contact_at", "created_at", "owner", *OWNER_FIELDS),
+    ),
+    SavedFilter.Target.PERSON: (
+        *("last_name", "first_name", "patronymic", "position", "birth_day", "birth_month", "birth_year"),
+        *("last_contact_at", "created_at", "owner", *OWNER_FIELDS),
+        *("company", "company__name", "company__short_name", "company__city", "company__roles"),
+    ),
+}
 
 
 def list_page(*, filterset: ListFilterSet, target: str, cursor: str | None, limit: int | None = None) -> ListPage:
     """A render-ready page of the filtered list: owners (and people's companies) preloaded, role labels set."""
-    qs = filterset.qs.select_related("owner")
+    qs = filterset.qs.select_related("owner").only(*ROW_FIELDS[target])
     if target == SavedFilter.Target.PERSON:
         qs = qs.select_related("company")
     page = keyset_page(qs, target=target, sort=filterset.current_sort, cursor=cursor, limit=limit)

@@ -30,11 +30,15 @@ URLS = {
         "export": "contacts:company-export",
         "bulk": "contacts:company-bulk",
         "filter_form": "contacts:company-filter-form",
+        "bulk_controls": "contacts:company-bulk-controls",
+        "saved_filters": "contacts:company-saved-filters",
     },
     PERSON: {
         "export": "contacts:person-export",
         "bulk": "contacts:person-bulk",
         "filter_form": "contacts:person-filter-form",
+        "bulk_controls": "contacts:person-bulk-controls",
+        "saved_filters": "contacts:person-saved-filters",
     },
 }
 TEMPLATES = {COMPANY: "contacts/company_list.html", PERSON: "contacts/person_list.html"}
@@ -67,8 +71,6 @@ def _render_list(
     filterset = list_filter(target=target, user=user, data=data)
     page = selectors_lists.list_page(filterset=filterset, target=target, cursor=data.get("cursor"))
     query = list_query(target=target, data=data)
-    bound_bulk = bulk_form is not None
-    bulk_form = bulk_form or BulkForm(user=user, target=target, initial={"query": query})
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "target": target,
@@ -84,11 +86,12 @@ def _render_list(
         "export_csv_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='csv')}",
         "export_xlsx_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='xlsx')}",
         "bulk_url": reverse(URLS[target]["bulk"]),
+        # Only a refused bulk action renders its form here; otherwise its controls load on the first checked row.
         "bulk_form": bulk_form,
-        "selected_ids": {int(pk) for pk in bulk_form.data.getlist("ids") if pk.isdigit()} if bound_bulk else set(),
+        "bulk_controls_url": reverse(URLS[target]["bulk_controls"]),
+        "selected_ids": {int(pk) for pk in bulk_form.data.getlist("ids") if pk.isdigit()} if bulk_form else set(),
         "saved_form": SavedFilterForm(initial={"target": target, "query": query}),
-        # A callable: only the full page shows the saved-filter menu, so a partial runs no query for it.
-        "saved_filters": lambda: selectors_lists.saved_filter_list(user=user, target=target),
+        "saved_filters_url": reverse(URLS[target]["saved_filters"]),
     }
     template = TEMPLATES[target] + ("#htmx-results" if partial else "")
     return render(request, template, context, status=status)
@@ -169,6 +172,22 @@ def list_filter_form(request: HtmxHttpRequest, target: str) -> HttpResponse:
 
 @login_required
 @require_GET
+def list_bulk_controls(request: HtmxHttpRequest, target: str) -> HttpResponse:
+    """The bulk action controls, fetched when the first row of a list page is checked."""
+    context = {"bulk_form": BulkForm(user=request.user, target=target)}
+    return render(request, "contacts/includes/list_bulk_controls.html", context)
+
+
+@login_required
+@require_GET
+def list_saved_filters(request: HtmxHttpRequest, target: str) -> HttpResponse:
+    """The items of the saved-filter menu, fetched when it first opens."""
+    context = {"saved_filters": selectors_lists.saved_filter_list(user=request.user, target=target)}
+    return render(request, "contacts/includes/list_saved_filters.html", context)
+
+
+@login_required
+@require_GET
 def company_export(request: HtmxHttpRequest) -> HttpResponse:
     return _export(request, COMPANY)
 
@@ -229,10 +248,14 @@ urlpatterns = [
     path("companies/export/", company_export, name="company-export"),
     path("companies/filter-form/", list_filter_form, {"target": COMPANY}, name="company-filter-form"),
     path("companies/bulk/", company_bulk, name="company-bulk"),
+    path("companies/bulk/controls/", list_bulk_controls, {"target": COMPANY}, name="company-bulk-controls"),
+    path("companies/saved-filters/", list_saved_filters, {"target": COMPANY}, name="company-saved-filters"),
     path("people/", person_list, name="person-list"),
     path("people/export/", person_export, name="person-export"),
     path("people/filter-form/", list_filter_form, {"target": PERSON}, name="person-filter-form"),
     path("people/bulk/", person_bulk, name="person-bulk"),
+    path("people/bulk/controls/", list_bulk_controls, {"target": PERSON}, name="person-bulk-controls"),
+    path("people/saved-filters/", list_saved_filters, {"target": PERSON}, name="person-saved-filters"),
     path("saved-filters/new/", saved_filter_create, name="saved-filter-create"),
     path("saved-filters/<int:pk>/", saved_filter_apply, name="saved-filter-apply"),
     path("saved-filters/<int:pk>/delete/", saved_filter_delete, name="saved-filter-delete"),

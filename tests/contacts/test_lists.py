@@ -371,8 +371,10 @@ def test_saved_filter_is_created_listed_and_applied(client, owner, catalogue):
     assert response.url == f"{COMPANIES}?region=lviv&tag=vip"
 
     page = client.get(COMPANIES).content.decode()
-    assert "VIP у Львові" in page
-    assert reverse("contacts:saved-filter-apply", args=[saved.pk]) in page
+    assert reverse("contacts:company-saved-filters") in page  # the menu loads its items when opened
+    menu = client.get(reverse("contacts:company-saved-filters")).content.decode()
+    assert "VIP у Львові" in menu
+    assert reverse("contacts:saved-filter-apply", args=[saved.pk]) in menu
     applied = client.get(reverse("contacts:saved-filter-apply", args=[saved.pk]), follow=True)
     assert row_names(applied) == []
     assert set(listed(client, COMPANIES, region="lviv")) == {"Lviv"}
@@ -384,16 +386,17 @@ def test_shared_filter_is_visible_to_the_team_only(client, owner, teammate, outs
     private = create(actor=owner, target="company", name="Особистий", query="status=lost")
     apply_url = "contacts:saved-filter-apply"
 
+    company_menu, person_menu = reverse("contacts:company-saved-filters"), reverse("contacts:person-saved-filters")
     client.force_login(teammate)
-    menu = client.get(COMPANIES).content.decode()
+    menu = client.get(company_menu).content.decode()
     assert "Спільний" in menu
     assert "Особистий" not in menu
     assert client.get(reverse(apply_url, args=[shared.pk])).status_code == 302
     assert client.get(reverse(apply_url, args=[private.pk])).status_code == 404
-    assert "Спільний" not in client.get(PEOPLE).content.decode()  # a company filter
+    assert "Спільний" not in client.get(person_menu).content.decode()  # a company filter
 
     client.force_login(outsider)
-    assert "Спільний" not in client.get(COMPANIES).content.decode()
+    assert "Спільний" not in client.get(company_menu).content.decode()
     assert client.get(reverse(apply_url, args=[shared.pk])).status_code == 404
 
 
@@ -696,3 +699,16 @@ def test_navigation_lists_companies_and_people(client, owner):
     html = client.get(reverse("crm:home")).content.decode()
     assert f'href="{COMPANIES}"' in html
     assert f'href="{PEOPLE}"' in html
+
+
+def test_bulk_controls_load_on_demand_with_the_owners_the_user_may_assign(client, owner, teammate, outsider):
+    client.force_login(owner)
+    page = client.get(COMPANIES).content.decode()
+    assert reverse("contacts:company-bulk-controls") in page
+    assert 'name="owner"' not in page.split('id="bulk-form"')[1].split("</form>")[0]
+    controls = client.get(reverse("contacts:company-bulk-controls")).content.decode()
+    assert 'name="action"' in controls and 'name="tag"' in controls
+    assert f'value="{teammate.pk}"' in controls
+    assert f'value="{outsider.pk}"' not in controls
+    people = client.get(reverse("contacts:person-bulk-controls")).content.decode()
+    assert 'name="owner"' in people and 'name="tag"' not in people

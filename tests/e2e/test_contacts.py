@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from contacts import services_lists
 from contacts.models import Company, ContactPoint, Interaction, InteractionChannel, Person
 from contacts.validators import edrpou_is_valid
 from crm.models import Role
@@ -323,3 +324,25 @@ def test_filter_the_company_list_by_region(page: Page, live_server, rep):
     expect(page.get_by_test_id("row")).to_have_count(1)
     expect(page.get_by_test_id("row")).to_contain_text("Львівські пекарні")
     assert "region=lviv" in page.url
+
+
+def test_bulk_tag_and_saved_filters_load_when_needed(page: Page, live_server, rep):
+    spring = CompanyFactory(owner=rep, name="ТОВ Весна")
+    CompanyFactory(owner=rep, name="ТОВ Зима")
+    services_lists.saved_filter_create(actor=rep, target="company", name="Мої VIP", query="tag=vip")
+    login(page, live_server, rep)
+
+    page.goto(f"{live_server.url}/contacts/companies/?sort=name")
+    expect(page.get_by_test_id("bulk-hint")).to_be_visible()
+    page.get_by_role("checkbox", name="ТОВ Весна").check()  # the action controls arrive with the first check
+    page.locator("#bulk_action").select_option("tag_add")
+    page.locator("#bulk_tag").fill("vip")
+    page.get_by_role("button", name="Apply to selected").click()
+
+    expect(page.get_by_test_id("row")).to_have_count(2)
+    spring.refresh_from_db()
+    assert spring.tags == ["vip"]
+    page.get_by_test_id("saved-filters").get_by_role("button").click()  # its items load when it opens
+    page.get_by_test_id("saved-filter").filter(has_text="Мої VIP").click()
+    expect(page.get_by_test_id("row")).to_have_count(1)
+    expect(page.get_by_test_id("row")).to_contain_text("ТОВ Весна")
