@@ -22,6 +22,7 @@ from contacts.filters import FilterForm
 from contacts.selectors import assignable_owners
 from crm.models import Team, User
 from deals.models import OPEN_ORDER_STATUSES, Contract, ContractStatus, Order, OrderStatus
+from deals.widgets import InlineSelect
 
 NAME_MIN_LENGTH = 3
 EXPIRY_DAYS = 30
@@ -30,10 +31,10 @@ OPEN_STATUSES = sorted(OPEN_ORDER_STATUSES)
 
 
 class OrderFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=OrderStatus.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=OrderStatus.choices, widget=InlineSelect)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), widget=forms.CheckboxInput, method="filter_overdue")
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none())
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none(), widget=InlineSelect)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none(), widget=InlineSelect)
     created = django_filters.DateFromToRangeFilter(
         label=_("Created (from – to)"), field_name="created_at", widget=DateRangeWidget(attrs={"type": "date"})
     )

@@ -19,6 +19,7 @@ from contacts.selectors import assignable_owners
 from crm.lib.forms import lean_form
 from crm.models import Team, User
 from deals.models import Deal, DealLine, DealSource, LossReason, Pipeline, Product, Stage
+from deals.widgets import InlineSelect
 
 PICKER_SIZE = 300  # options a person or owner <select> renders
 PRODUCT_PICKER_SIZE = 50  # products a line's product <select> renders before the user searches
@@ -282,8 +283,8 @@ class MoveForm(forms.Form):
 class BoardFilterForm(forms.Form):
     """Filters of the kanban: owner, team, expected close range (rendered with components/field.html)."""
 
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False, widget=InlineSelect)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, widget=InlineSelect)
     close_from = forms.DateField(label=_("Expected close from"), required=False, widget=forms.DateInput(**DATE_WIDGET))
     close_to = forms.DateField(label=_("Expected close to"), required=False, widget=forms.DateInput(**DATE_WIDGET))
 

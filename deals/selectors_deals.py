@@ -34,6 +34,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.models import Team, User
+from crm.templatetags.crm_urls import pk_url
+from deals.formatting import Money, day
 from deals.models import (
     Deal,
     DealLine,
@@ -101,7 +103,7 @@ class ColumnTotals:
 class Column:
     stage: Stage
     totals: ColumnTotals
-    cards: list[Deal] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
     next_cursor: str = ""
 
 
@@ -168,7 +170,7 @@ def _card_order(qs: QuerySet[Deal]) -> QuerySet[Deal]:
     return qs.order_by(F("expected_close_date").asc(nulls_last=True), F("id").desc())
 
 
-def encode_cursor(deal: Deal) -> str:
+def encode_cursor(deal: Deal | BoardCard) -> str:
     close = deal.expected_close_date.isoformat() if deal.expected_close_date else None
     raw = json.dumps([close, deal.pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -187,26 +189,71 @@ def decode_cursor(cursor: str) -> tuple[date | None, int] | None:
         return None
 
 
-def _cards(ids: list[int]) -> dict[int, Deal]:
-    qs = (
-        Deal.objects.filter(pk__in=ids)
-        .select_related("company", "owner")
-        .only(
-            "id",
-            "title",
-            "amount",
-            "probability",
-            "expected_close_date",
-            "version",
-            "stage_id",
-            "company__id",
-            "company__name",
-            "owner__id",
-            "owner__full_name",
-            "owner__email",
-        )
+@dataclass(frozen=True)
+class BoardCard:
+    """A kanban card, ready to print: every shown value is a string formatted once here.
+
+    (The template engine localizes each number it prints, ~10 µs apiece: 80 cards × 6 numbers added up.)
+    """
+
+    pk: int
+    expected_close_date: date | None
+    ref: str  # the id, as printed in the card's element id and data attribute
+    url: str
+    move_url: str
+    version: str
+    title: str
+    company_name: str
+    amount: str
+    probability: str
+    close_label: str
+    owner_name: str
+
+
+_CARD_FIELDS = (
+    "id",
+    "version",
+    "title",
+    "company__name",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _card(row: tuple, money: Money) -> BoardCard:
+    pk, version, title, company_name, amount, probability, close, owner_name, owner_email = row
+    url = pk_url("deals:deal-detail", pk)
+    return BoardCard(
+        pk=pk,
+        expected_close_date=close,
+        ref=str(pk),
+        url=url,
+        move_url=pk_url("deals:deal-move", pk),
+        version=str(version),
+        title=title,
+        company_name=company_name,
+        amount=money(amount),
+        probability=str(probability),
+        close_label=day(close),
+        owner_name=owner_name or owner_email,
     )
-    return {deal.pk: deal for deal in qs}
+
+
+def board_card(deal: Deal) -> BoardCard:
+    """The card of one deal (after a move), from the instance with its company and owner."""
+    row = (deal.pk, deal.version, deal.title, deal.company.name, deal.amount, deal.probability)
+    row += (deal.expected_close_date, deal.owner.full_name, deal.owner.email)
+    return _card(row, Money())
+
+
+def _cards(ids: list[int]) -> dict[int, BoardCard]:
+    """The cards of `ids` from one query of plain rows (no model instances: a board shows up to 20 per stage)."""
+    money = Money()
+    rows = Deal.objects.filter(pk__in=ids).values_list(*_CARD_FIELDS)
+    return {row[0]: _card(row, money) for row in rows}
 
 
 def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | None = None) -> Board:
@@ -246,14 +293,14 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | 
     )
 
 
-def _card_key(deal: Deal) -> tuple[int, date, int]:
+def _card_key(deal: BoardCard) -> tuple[int, date, int]:
     close = deal.expected_close_date
     return (1 if close is None else 0, close or date.min, -deal.pk)
 
 
 def column_page(
     *, user: User, stage: Stage, filters: BoardFilters, cursor: str, size: int | None = None
-) -> tuple[list[Deal], str]:
+) -> tuple[list[BoardCard], str]:
     """The next `size` cards of one column after `cursor`, and the cursor after them ("" at the end).
 
     Read in two segments so each has an index bound on deals_deal_board_idx: the dated cards after the
