@@ -22,7 +22,7 @@ from contacts.filters import FilterForm
 from contacts.selectors import assignable_owners
 from crm.models import Team, User
 from deals.models import OPEN_ORDER_STATUSES, Contract, ContractStatus, Order, OrderStatus
-from deals.widgets import InlineSelect
+from deals.widgets import OWNER_LABEL, InlineSelect
 
 NAME_MIN_LENGTH = 3
 EXPIRY_DAYS = 30
@@ -51,8 +51,8 @@ class OrderFilter(django_filters.FilterSet):
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, queryset=Order.objects.visible_to(user), **kwargs)
         self.user = user
-        self.filters["owner"].queryset = assignable_owners(user)
-        self.filters["team"].queryset = Team.objects.visible_to(user).order_by("name")
+        self.filters["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.filters["team"].queryset = Team.objects.visible_to(user).order_by("name").only("id", "name")
 
     @property
     def is_overdue(self) -> bool:
@@ -94,7 +94,7 @@ class ContractFilter(django_filters.FilterSet):
 
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, queryset=Contract.objects.visible_to(user), **kwargs)
-        self.filters["owner"].queryset = assignable_owners(user)
+        self.filters["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
 
     def filter_expiring(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if not value:

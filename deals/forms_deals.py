@@ -19,7 +19,7 @@ from contacts.selectors import assignable_owners
 from crm.lib.forms import lean_form
 from crm.models import Team, User
 from deals.models import Deal, DealLine, DealSource, LossReason, Pipeline, Product, Stage
-from deals.widgets import InlineSelect
+from deals.widgets import OWNER_LABEL, InlineSelect
 
 PICKER_SIZE = 300  # options a person or owner <select> renders
 PRODUCT_PICKER_SIZE = 50  # products a line's product <select> renders before the user searches
@@ -290,8 +290,8 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_owners(user)
-        self.fields["team"].queryset = Team.objects.visible_to(user).order_by("name")
+        self.fields["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.fields["team"].queryset = Team.objects.visible_to(user).order_by("name").only("id", "name")
         lean_form(self)
 
     def clean(self) -> dict[str, Any]:

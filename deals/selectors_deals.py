@@ -351,14 +351,82 @@ def stage_get(*, pk: int) -> Stage:
 # --- the list ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DealRow:
+    """A row of the deal list, ready to print (strings formatted once here, URL from one reverse)."""
+
+    pk: int
+    created_at: datetime
+    url: str
+    title: str
+    company_name: str
+    stage_name: str
+    status: str
+    status_label: str
+    amount: str
+    probability: str
+    close_label: str
+    owner_name: str
+
+
 @dataclass
 class ListPage:
-    rows: list[Deal]
+    rows: list[DealRow]
     next_cursor: str
     is_first: bool
 
 
-def _encode_list_cursor(deal: Deal) -> str:
+_ROW_FIELDS = (
+    "id",
+    "created_at",
+    "title",
+    "company__name",
+    "stage__name",
+    "status",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _deal_rows(ids: list[int]) -> list[DealRow]:
+    """The rows of `ids` in that order: one query by primary key, plain values, no model instances."""
+    money = Money()
+    labels = {status.value: str(status.label) for status in DealStatus}
+    found = {}
+    for (
+        pk,
+        created,
+        title,
+        company,
+        stage,
+        status,
+        amount,
+        probability,
+        close,
+        owner_name,
+        owner_email,
+    ) in Deal.objects.filter(pk__in=ids).values_list(*_ROW_FIELDS):
+        found[pk] = DealRow(
+            pk=pk,
+            created_at=created,
+            url=pk_url("deals:deal-detail", pk),
+            title=title,
+            company_name=company,
+            stage_name=stage,
+            status=status,
+            status_label=labels.get(status, status),
+            amount=money(amount),
+            probability=str(probability),
+            close_label=day(close) or "—",
+            owner_name=owner_name or owner_email,
+        )
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _encode_list_cursor(deal: DealRow) -> str:
     raw = json.dumps([deal.created_at.isoformat(), deal.pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -377,14 +445,18 @@ def _decode_list_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 
 def deal_list_page(*, qs: QuerySet[Deal], cursor: str = "", size: int | None = None) -> ListPage:
-    """Newest first, keyset by (created_at DESC, id): deals_deal_owner/team/status_idx; never a COUNT."""
+    """Newest first, keyset by (created_at DESC, id): deals_deal_owner/team/status/stage_idx; never a COUNT.
+
+    The page's ids first, without joins (the planner would join every match before the LIMIT), then
+    their rows by primary key.
+    """
     size = size or LIST_PAGE_SIZE
     decoded = _decode_list_cursor(cursor)
-    qs = qs.select_related("company", "stage", "owner").order_by(F("created_at").desc(), F("id").asc())
+    qs = qs.order_by(F("created_at").desc(), F("id").asc())
     if decoded is not None:
         created, pk = decoded
         qs = qs.filter(Q(created_at__lte=created) & (Q(created_at__lt=created) | Q(created_at=created, id__gt=pk)))
-    rows = list(qs[: size + 1])
+    rows = _deal_rows(list(qs.values_list("id", flat=True)[: size + 1]))
     next_cursor = _encode_list_cursor(rows[size - 1]) if len(rows) > size else ""
     return ListPage(rows=rows[:size], next_cursor=next_cursor, is_first=decoded is None)
 

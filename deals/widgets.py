@@ -15,6 +15,9 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+# What a user's option label (str(user): full name, else e-mail) reads: filter forms load only these columns.
+OWNER_LABEL = ("id", "full_name", "email")
+
 
 class InlineSelect(forms.Select):
     """A single select with Django's markup (attributes, `selected` on the first matching option), no optgroups."""
