@@ -8,6 +8,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     # Deals are a big table: build the index without locking writes. The new index leads with stage_id, so
     # it replaces the foreign key's own index (dropped after it exists).
+    #
+    # The statistics tell the planner that a stage implies its pipeline and (nearly) its status: assuming them
+    # independent, it took "open deals of stage X" for ~300 rows instead of thousands and sorted them all
+    # rather than walk deals_deal_stage_idx for a page (12 ms -> 0.2 ms at size L). ANALYZE fills them now.
     atomic = False
 
     dependencies = [
@@ -19,6 +23,12 @@ class Migration(migrations.Migration):
             model_name="deal",
             index=models.Index(fields=["stage", "-created_at", "id"], name="deals_deal_stage_idx"),
         ),
+        migrations.RunSQL(
+            "CREATE STATISTICS deals_deal_stage_stats (dependencies, mcv) ON stage_id, status, pipeline_id"
+            " FROM deals_deal",
+            reverse_sql="DROP STATISTICS IF EXISTS deals_deal_stage_stats",
+        ),
+        migrations.RunSQL("ANALYZE deals_deal", reverse_sql=migrations.RunSQL.noop),
         migrations.AlterField(
             model_name="deal",
             name="stage",
