@@ -362,7 +362,10 @@ class Deal(BaseModel):
         "crm.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="+")
-    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    # Indexed by deals_deal_stage_idx (the list filtered by stage).
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # The lines' total when the deal has lines (kept by the service), otherwise entered by hand.
     amount = models.DecimalField(_("amount, UAH"), default=ZERO, **MONEY)
     has_lines = models.BooleanField(_("amount from lines"), default=False, editable=False)
@@ -408,6 +411,8 @@ class Deal(BaseModel):
             models.Index(fields=["owner", "-created_at", "id"], name="deals_deal_owner_idx"),
             models.Index(fields=["team", "-created_at", "id"], name="deals_deal_team_idx"),
             models.Index(fields=["status", "-created_at", "id"], name="deals_deal_status_idx"),
+            # The list filtered by stage (a board column's deals), newest first.
+            models.Index(fields=["stage", "-created_at", "id"], name="deals_deal_stage_idx"),
             models.Index(fields=["expected_close_date"], name="deals_deal_close_idx"),
             # Work plans: won amount per owner in a period.
             models.Index(fields=["owner", "closed_at"], condition=Q(status=DealStatus.WON), name="deals_deal_won_idx"),

@@ -34,6 +34,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.models import Team, User
+from crm.templatetags.crm_urls import pk_url
+from deals.formatting import Money, day
 from deals.models import (
     Deal,
     DealLine,
@@ -101,7 +103,7 @@ class ColumnTotals:
 class Column:
     stage: Stage
     totals: ColumnTotals
-    cards: list[Deal] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
     next_cursor: str = ""
 
 
@@ -168,7 +170,7 @@ def _card_order(qs: QuerySet[Deal]) -> QuerySet[Deal]:
     return qs.order_by(F("expected_close_date").asc(nulls_last=True), F("id").desc())
 
 
-def encode_cursor(deal: Deal) -> str:
+def encode_cursor(deal: Deal | BoardCard) -> str:
     close = deal.expected_close_date.isoformat() if deal.expected_close_date else None
     raw = json.dumps([close, deal.pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -187,26 +189,71 @@ def decode_cursor(cursor: str) -> tuple[date | None, int] | None:
         return None
 
 
-def _cards(ids: list[int]) -> dict[int, Deal]:
-    qs = (
-        Deal.objects.filter(pk__in=ids)
-        .select_related("company", "owner")
-        .only(
-            "id",
-            "title",
-            "amount",
-            "probability",
-            "expected_close_date",
-            "version",
-            "stage_id",
-            "company__id",
-            "company__name",
-            "owner__id",
-            "owner__full_name",
-            "owner__email",
-        )
+@dataclass(frozen=True)
+class BoardCard:
+    """A kanban card, ready to print: every shown value is a string formatted once here.
+
+    (The template engine localizes each number it prints, ~10 µs apiece: 80 cards × 6 numbers added up.)
+    """
+
+    pk: int
+    expected_close_date: date | None
+    ref: str  # the id, as printed in the card's element id and data attribute
+    url: str
+    move_url: str
+    version: str
+    title: str
+    company_name: str
+    amount: str
+    probability: str
+    close_label: str
+    owner_name: str
+
+
+_CARD_FIELDS = (
+    "id",
+    "version",
+    "title",
+    "company__name",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _card(row: tuple, money: Money) -> BoardCard:
+    pk, version, title, company_name, amount, probability, close, owner_name, owner_email = row
+    url = pk_url("deals:deal-detail", pk)
+    return BoardCard(
+        pk=pk,
+        expected_close_date=close,
+        ref=str(pk),
+        url=url,
+        move_url=pk_url("deals:deal-move", pk),
+        version=str(version),
+        title=title,
+        company_name=company_name,
+        amount=money(amount),
+        probability=str(probability),
+        close_label=day(close),
+        owner_name=owner_name or owner_email,
     )
-    return {deal.pk: deal for deal in qs}
+
+
+def board_card(deal: Deal) -> BoardCard:
+    """The card of one deal (after a move), from the instance with its company and owner."""
+    row = (deal.pk, deal.version, deal.title, deal.company.name, deal.amount, deal.probability)
+    row += (deal.expected_close_date, deal.owner.full_name, deal.owner.email)
+    return _card(row, Money())
+
+
+def _cards(ids: list[int]) -> dict[int, BoardCard]:
+    """The cards of `ids` from one query of plain rows (no model instances: a board shows up to 20 per stage)."""
+    money = Money()
+    rows = Deal.objects.filter(pk__in=ids).values_list(*_CARD_FIELDS)
+    return {row[0]: _card(row, money) for row in rows}
 
 
 def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | None = None) -> Board:
@@ -246,14 +293,14 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | 
     )
 
 
-def _card_key(deal: Deal) -> tuple[int, date, int]:
+def _card_key(deal: BoardCard) -> tuple[int, date, int]:
     close = deal.expected_close_date
     return (1 if close is None else 0, close or date.min, -deal.pk)
 
 
 def column_page(
     *, user: User, stage: Stage, filters: BoardFilters, cursor: str, size: int | None = None
-) -> tuple[list[Deal], str]:
+) -> tuple[list[BoardCard], str]:
     """The next `size` cards of one column after `cursor`, and the cursor after them ("" at the end).
 
     Read in two segments so each has an index bound on deals_deal_board_idx: the dated cards after the
@@ -304,14 +351,82 @@ def stage_get(*, pk: int) -> Stage:
 # --- the list ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DealRow:
+    """A row of the deal list, ready to print (strings formatted once here, URL from one reverse)."""
+
+    pk: int
+    created_at: datetime
+    url: str
+    title: str
+    company_name: str
+    stage_name: str
+    status: str
+    status_label: str
+    amount: str
+    probability: str
+    close_label: str
+    owner_name: str
+
+
 @dataclass
 class ListPage:
-    rows: list[Deal]
+    rows: list[DealRow]
     next_cursor: str
     is_first: bool
 
 
-def _encode_list_cursor(deal: Deal) -> str:
+_ROW_FIELDS = (
+    "id",
+    "created_at",
+    "title",
+    "company__name",
+    "stage__name",
+    "status",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _deal_rows(ids: list[int]) -> list[DealRow]:
+    """The rows of `ids` in that order: one query by primary key, plain values, no model instances."""
+    money = Money()
+    labels = {status.value: str(status.label) for status in DealStatus}
+    found = {}
+    for (
+        pk,
+        created,
+        title,
+        company,
+        stage,
+        status,
+        amount,
+        probability,
+        close,
+        owner_name,
+        owner_email,
+    ) in Deal.objects.filter(pk__in=ids).values_list(*_ROW_FIELDS):
+        found[pk] = DealRow(
+            pk=pk,
+            created_at=created,
+            url=pk_url("deals:deal-detail", pk),
+            title=title,
+            company_name=company,
+            stage_name=stage,
+            status=status,
+            status_label=labels.get(status, status),
+            amount=money(amount),
+            probability=str(probability),
+            close_label=day(close) or "—",
+            owner_name=owner_name or owner_email,
+        )
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _encode_list_cursor(deal: DealRow) -> str:
     raw = json.dumps([deal.created_at.isoformat(), deal.pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -330,14 +445,18 @@ def _decode_list_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 
 def deal_list_page(*, qs: QuerySet[Deal], cursor: str = "", size: int | None = None) -> ListPage:
-    """Newest first, keyset by (created_at DESC, id): deals_deal_owner/team/status_idx; never a COUNT."""
+    """Newest first, keyset by (created_at DESC, id): deals_deal_owner/team/status/stage_idx; never a COUNT.
+
+    The page's ids first, without joins (the planner would join every match before the LIMIT), then
+    their rows by primary key.
+    """
     size = size or LIST_PAGE_SIZE
     decoded = _decode_list_cursor(cursor)
-    qs = qs.select_related("company", "stage", "owner").order_by(F("created_at").desc(), F("id").asc())
+    qs = qs.order_by(F("created_at").desc(), F("id").asc())
     if decoded is not None:
         created, pk = decoded
         qs = qs.filter(Q(created_at__lte=created) & (Q(created_at__lt=created) | Q(created_at=created, id__gt=pk)))
-    rows = list(qs[: size + 1])
+    rows = _deal_rows(list(qs.values_list("id", flat=True)[: size + 1]))
     next_cursor = _encode_list_cursor(rows[size - 1]) if len(rows) > size else ""
     return ListPage(rows=rows[:size], next_cursor=next_cursor, is_first=decoded is None)
 
@@ -346,14 +465,22 @@ def deal_list_page(*, qs: QuerySet[Deal], cursor: str = "", size: int | None = N
 
 
 def deal_get(*, user: User, pk: int) -> Deal:
-    """A deal the user sees, with what its header shows; Http404 otherwise, 403 without deals.view_deal."""
+    """A deal the user sees, with what its header shows; Http404 otherwise, 403 without deals.view_deal.
+
+    Its stage and pipeline come from a second query: joining all seven related tables at once cost the
+    planner ~5 ms per card at size L (exhaustive join search over 8 relations), more than two small queries.
+    The loss reason loads on access (a lost deal's card only).
+    """
     require_view(user)
-    return get_object_or_404(
-        Deal.objects.visible_to(user).select_related(
-            "company", "person", "owner", "team", "pipeline", "stage", "loss_reason"
-        ),
+    deal = get_object_or_404(
+        Deal.objects.visible_to(user).select_related("company", "person", "owner", "team"),
         pk=pk,
     )
+    stage = Stage.objects.select_related("pipeline").get(pk=deal.stage_id)
+    deal.stage = stage
+    if stage.pipeline_id == deal.pipeline_id:
+        deal.pipeline = stage.pipeline
+    return deal
 
 
 def line_get(*, user: User, pk: int) -> DealLine:

@@ -20,14 +20,18 @@ from django.utils import timezone
 from contacts.models import Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import Scope, Team, User
+from crm.templatetags.crm_urls import pk_url
 from deals.filters_orders import OrderFilter
+from deals.formatting import Money, day
 from deals.models import (
+    OPEN_ORDER_STATUSES,
     Deal,
     FailureReason,
     Order,
     OrderLine,
     OrderStatus,
     OrderStatusChange,
+    PaymentStatus,
     Product,
 )
 from deals.services_orders import allowed_statuses
@@ -70,11 +74,85 @@ MOST_OVERDUE_SCOPED = Sort("overdue", "expected_date", descending=False, id_desc
 LEADING_FILTERS = ("status", "owner", "team", "company")
 
 
+@dataclass(frozen=True)
+class OrderRow:
+    """A row of the order list, ready to print (strings formatted once here, URL from one reverse)."""
+
+    pk: int
+    created_at: datetime
+    expected_date: date | None
+    id: int
+    url: str
+    number: str
+    company_name: str
+    status: str
+    status_label: str
+    status_badge: str
+    total: str
+    payment_label: str
+    expected_label: str
+    is_overdue: bool
+    owner_name: str
+    created_label: str
+
+
 @dataclass
 class OrderPage:
-    rows: list[Order]
+    rows: list[OrderRow]
     next_cursor: str | None
     is_first: bool
+
+
+# The badge colour of each status (deals/includes/order_status_badge.html on the card).
+STATUS_BADGES = {
+    OrderStatus.COMPLETED: "text-bg-success",
+    OrderStatus.DELIVERED: "text-bg-success",
+    OrderStatus.FAILED: "text-bg-danger",
+    OrderStatus.CANCELLED: "text-bg-danger",
+    OrderStatus.NEW: "text-bg-secondary",
+}
+_ROW_FIELDS = (
+    "id",
+    "created_at",
+    "number",
+    "company__name",
+    "status",
+    "total",
+    "payment_status",
+    "expected_date",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _order_rows(rows: list[tuple]) -> list[OrderRow]:
+    money = Money()
+    statuses = {status.value: str(status.label) for status in OrderStatus}
+    payments = {status.value: str(status.label) for status in PaymentStatus}
+    today = timezone.localdate()
+    result = []
+    for pk, created, number, company, status, total, payment, expected, owner_name, owner_email in rows:
+        result.append(
+            OrderRow(
+                pk=pk,
+                created_at=created,
+                expected_date=expected,
+                id=pk,
+                url=pk_url("deals:order-detail", pk),
+                number=number,
+                company_name=company,
+                status=status,
+                status_label=statuses.get(status, status),
+                status_badge=STATUS_BADGES.get(status, "text-bg-primary"),
+                total=money(total),
+                payment_label=payments.get(payment, payment),
+                expected_label=day(expected),
+                is_overdue=bool(status in OPEN_ORDER_STATUSES and expected and expected < today),
+                owner_name=owner_name or owner_email,
+                created_label=day(timezone.localtime(created).date()),
+            )
+        )
+    return result
 
 
 def _encode(sort: Sort, value: Any, pk: int) -> str:
@@ -133,9 +211,9 @@ def order_queryset(*, filterset: OrderFilter, cursor: str | None = None) -> tupl
 
 
 def order_page(*, filterset: OrderFilter, cursor: str | None = None, limit: int = PAGE_SIZE) -> OrderPage:
-    """One page of the filtered orders after `cursor`: one query, no COUNT, no OFFSET."""
+    """One page of the filtered orders after `cursor` as plain rows: one query, no COUNT, no OFFSET."""
     qs, sort, used_cursor = order_queryset(filterset=filterset, cursor=cursor)
-    rows = list(qs[: limit + 1])
+    rows = _order_rows(list(qs.values_list(*_ROW_FIELDS)[: limit + 1]))
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

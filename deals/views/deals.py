@@ -47,9 +47,15 @@ def _changeable(request: HtmxHttpRequest, pk: int) -> Deal:
     return deal
 
 
-def _board_filters(data: QueryDict, user: User) -> tuple[BoardFilterForm, selectors.BoardFilters]:
-    form = BoardFilterForm(data or None, user=user)
-    if not form.is_bound or not form.is_valid():
+BOARD_FILTERS = ("owner", "team", "close_from", "close_to")
+
+
+def _board_filters(data: QueryDict, user: User) -> tuple[BoardFilterForm | None, selectors.BoardFilters]:
+    """The bound filter form and its filters; (None, no filters) when no filter is given (no form is built)."""
+    if not any(data.get(name) for name in BOARD_FILTERS):
+        return None, selectors.BoardFilters()
+    form = BoardFilterForm(data, user=user)
+    if not form.is_valid():
         return form, selectors.BoardFilters()
     data = form.cleaned_data
     return form, selectors.BoardFilters(
@@ -62,7 +68,7 @@ def _board_filters(data: QueryDict, user: User) -> tuple[BoardFilterForm, select
 
 def _filter_query(data: QueryDict) -> str:
     kept = QueryDict(mutable=True)
-    for name in ("owner", "team", "close_from", "close_to"):
+    for name in BOARD_FILTERS:
         if data.get(name):
             kept[name] = data[name]
     return kept.urlencode()
@@ -98,17 +104,32 @@ def _card_changed(request: HtmxHttpRequest, deal: Deal, message: str) -> HttpRes
 @require_GET
 @vary_on_headers("HX-Request")
 def deal_board(request: HtmxHttpRequest) -> HttpResponse:
-    """The kanban of one pipeline (?pipeline=), filtered by owner, team and expected close."""
+    """The kanban of one pipeline (?pipeline=), filtered by owner, team and expected close.
+
+    Without a filter the filter panel is closed and its form (every owner the user may pick) is not built:
+    board_filter_form sends it when the panel first opens.
+    """
     selectors.require_view(request.user)
     pipeline = selectors.pipeline_get(pk=request.GET.get("pipeline", ""))
     form, filters = _board_filters(request.GET, request.user)
     context = {
         "board": selectors.board(user=request.user, pipeline=pipeline, filters=filters),
         "filter_form": form,
+        "pipeline_id": pipeline.pk,
         "filter_query": _filter_query(request.GET),
         "can_change": request.user.has_perm("deals.change_deal"),
     }
     return page_or_partial(request, BOARD, f"{BOARD}#board", context)
+
+
+@login_required
+@require_GET
+def board_filter_form(request: HtmxHttpRequest) -> HttpResponse:
+    """The empty filter form of the board of ?pipeline=, fetched when its closed filter panel first opens."""
+    selectors.require_view(request.user)
+    pipeline = selectors.pipeline_get(pk=request.GET.get("pipeline", ""))
+    context = {"filter_form": BoardFilterForm(user=request.user), "pipeline_id": pipeline.pk}
+    return render(request, f"{BOARD}#board-filter", context)
 
 
 @login_required
@@ -169,7 +190,7 @@ def deal_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {
         "columns": columns,
         "totals": selectors.sum_totals(columns),
-        "card": deal,
+        "card": selectors.board_card(deal),
         "closed": deal.status != DealStatus.OPEN,
         "filter_query": _filter_query(request.POST),
         "can_change": True,
@@ -475,6 +496,7 @@ def company_deals(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 urlpatterns = [
     path("deals/", deal_list, name="deal-list"),
     path("deals/board/", deal_board, name="deal-board"),
+    path("deals/board/filter-form/", board_filter_form, name="deal-board-filter-form"),
     path("deals/board/stages/<int:stage_pk>/", board_column, name="deal-board-column"),
     path("deals/new/", deal_create, name="deal-create"),
     path("deals/products/options/", product_options, name="product-options"),

@@ -139,6 +139,28 @@ def test_board_htmx_filter_returns_the_board_fragment(client, owner, pipe, stage
     assert "HX-Request" in response["Vary"]
 
 
+def test_unfiltered_board_loads_its_filter_form_when_the_panel_opens(client, manager, teammate, pipe, stages):
+    # given: a board without filters
+    client.force_login(manager)
+    form_url = reverse("deals:deal-board-filter-form") + f"?pipeline={pipe[0].pk}"
+    # when: the board is shown, then the closed filter panel opens
+    body = client.get(board_url(pipe[0])).content.decode()
+    form = client.get(form_url, headers=HTMX)
+    # then: the board holds no form, only the request for it; the form has the owners to pick and the pipeline
+    assert 'name="owner"' not in body
+    assert f'hx-get="{form_url}"' in body
+    assert form.status_code == 200
+    assert f'<option value="{teammate.pk}">' in form.content.decode()
+    assert f'name="pipeline" value="{pipe[0].pk}"' in form.content.decode()
+
+
+def test_filtered_board_shows_its_filter_form_open(client, owner, pipe, stages):
+    client.force_login(owner)
+    body = client.get(board_url(pipe[0], f"owner={owner.pk}")).content.decode()
+    assert f'<option value="{owner.pk}" selected>' in body
+    assert 'id="board-filters" class="collapse show"' in body
+
+
 def test_board_shows_the_default_pipeline_and_404_for_an_unknown_one(client, owner):
     client.force_login(owner)
     response = client.get(reverse("deals:deal-board"))
@@ -268,6 +290,7 @@ def test_an_outsider_gets_404_on_the_card_and_the_move(client, owner, outsider, 
 def test_a_user_without_a_sales_role_gets_403_on_the_board(client, readonly, pipe):
     client.force_login(readonly)
     assert client.get(board_url(pipe[0])).status_code == 403
+    assert client.get(reverse("deals:deal-board-filter-form"), headers=HTMX).status_code == 403
     column_url = reverse("deals:deal-board-column", args=[pipe[1]["new"].pk])
     assert client.get(column_url, headers=HTMX).status_code == 403
 

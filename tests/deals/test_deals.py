@@ -10,6 +10,8 @@ import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
+from django.db.models import F
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -19,9 +21,11 @@ from contacts.models import Interaction
 from crm.models import Role
 from deals import selectors_deals as selectors
 from deals import services_deals as services
+from deals.filters_deals import deal_filter
 from deals.models import Deal, DealLine, DealStageChange, DealStatus, Pipeline
 from tests.conftest import make_user
 from tests.contacts.factories import ActivityFactory, CompanyFactory, InteractionFactory, PersonFactory
+from tests.crm.factories import UserFactory
 from tests.deals.factories_catalogue import DiscountFactory, PriceListFactory, PriceListItemFactory, ProductFactory
 from tests.deals.factories_deals import DealFactory, DealLineFactory, LossReasonFactory, make_pipeline
 
@@ -874,8 +878,33 @@ def test_deal_list_runs_a_constant_number_of_queries(client, owner, stages, djan
     for _ in range(5):
         DealFactory(owner=owner, stage=stages["new"])
     client.force_login(owner)
-    with django_assert_max_num_queries(12):
+    # The page's ids, then their rows by primary key (selectors_deals.deal_list_page).
+    with django_assert_max_num_queries(13):
         assert client.get(url("deal-list")).status_code == 200
+
+
+def test_deal_list_of_one_stage_walks_the_stage_index(owner, stages):
+    """Open deals of a stage, newest first: an index walk for the page, not a sort of the whole stage."""
+    # given: a realistic spread (thousands of open deals per open stage, closed ones in won / lost), analysed
+    others = [UserFactory(team=owner.team) for _ in range(10)]
+    company = CompanyFactory(owner=owner)
+    open_stages = [stage for stage in stages.values() if not (stage.is_won or stage.is_lost)]
+    Deal.objects.bulk_create(
+        DealFactory.build(owner=user, team=user.team, company=company, stage=stage, pipeline=stage.pipeline)
+        for stage in open_stages
+        for user in others * 100
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE deals_deal")
+    # when: their manager filters the list by the first stage and "open"
+    stage = open_stages[0]
+    manager = make_user(Role.SALES_MANAGER, team=owner.team)
+    filterset = deal_filter(user=manager, data=QueryDict(f"status=open&stage={stage.pk}"))
+    qs = filterset.qs.order_by(F("created_at").desc(), F("id").asc()).values_list("id", flat=True)[:51]
+    # then: the stage index serves the order, nothing sorts the stage's deals
+    plan = qs.explain()
+    assert "deals_deal_stage_idx" in plan
+    assert "Sort" not in plan
 
 
 def test_deal_list_is_403_without_a_sales_role(client, readonly):

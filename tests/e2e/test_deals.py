@@ -181,3 +181,24 @@ def test_lose_button_on_the_card_asks_for_the_reason(page: Page, live_server, re
     expect(page.get_by_test_id("deal-status")).to_have_text("Lost")
     expect(page.get_by_test_id("deal-loss-reason")).to_have_text("Немає бюджету")
     assert stored(deal).loss_reason == reason
+
+
+def test_board_filter_form_loads_when_its_panel_opens_and_filters_the_board(page: Page, live_server, rep, pipe):
+    pipeline, stages = pipe
+    DealFactory(owner=rep, stage=stages["new"], title="Рання", expected_close_date="2025-05-10")
+    DealFactory(owner=rep, stage=stages["new"], title="Пізня", expected_close_date="2025-07-01")
+    login(page, live_server, rep)
+    page.goto(f"{live_server.url}/sales/deals/board/?pipeline={pipeline.pk}")
+    expect(page.get_by_test_id("board-filter")).to_have_count(0)
+    # when: the closed filter panel opens, its form loads; a close range is applied
+    page.get_by_test_id("board-filter-toggle").click()
+    form = page.get_by_test_id("board-filter")
+    expect(form.locator('select[name="owner"]')).to_be_visible()
+    form.locator('input[name="close_from"]').fill("2025-06-01")
+    form.get_by_role("button", name="Apply").click()
+    # then: the board shows only the later deal, and the URL keeps the filter
+    expect(page.get_by_test_id("deal-card")).to_have_count(1)
+    expect(page.get_by_test_id("deal-card")).to_contain_text("Пізня")
+    expect(page).to_have_url(
+        f"{live_server.url}/sales/deals/board/?pipeline={pipeline.pk}&owner=&team=&close_from=2025-06-01&close_to="
+    )
