@@ -20,7 +20,6 @@ from contacts.selectors import assignable_owners
 from crm.lib.forms import lean_form
 from crm.models import Team, User
 from deals.models import Deal, DealStatus, Pipeline, Stage
-from deals.widgets import OWNER_LABEL, InlineSelect
 
 TITLE_MIN_LENGTH = 3
 
@@ -65,13 +64,13 @@ class DealFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Title contains"), method="filter_title", min_length=TITLE_MIN_LENGTH, max_length=100
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=DealStatus.choices, widget=InlineSelect)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=DealStatus.choices)
     pipeline = django_filters.ModelChoiceFilter(
-        label=_("Pipeline"), queryset=Pipeline.objects.order_by("order", "name"), widget=InlineSelect
+        label=_("Pipeline"), queryset=Pipeline.objects.order_by("order", "name")
     )
-    stage = StageFilter(label=_("Stage"), queryset=Stage.objects.none(), widget=InlineSelect)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none(), widget=InlineSelect)
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none(), widget=InlineSelect)
+    stage = StageFilter(label=_("Stage"), queryset=Stage.objects.none())
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none())
     close = django_filters.DateFromToRangeFilter(
         label=_("Expected close (from – to)"),
         field_name="expected_close_date",
@@ -88,7 +87,7 @@ class DealFilter(django_filters.FilterSet):
 
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, queryset=Deal.objects.visible_to(user), **kwargs)
-        self.filters["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.filters["owner"].queryset = assignable_owners(user)
         self.filters["team"].queryset = Team.objects.visible_to(user).order_by("name").only("id", "name")
         self.filters["stage"].queryset = (
             Stage.objects.select_related("pipeline")

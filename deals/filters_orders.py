@@ -22,7 +22,6 @@ from contacts.filters import FilterForm
 from contacts.selectors import assignable_owners
 from crm.models import Team, User
 from deals.models import OPEN_ORDER_STATUSES, Contract, ContractStatus, Order, OrderStatus
-from deals.widgets import OWNER_LABEL, InlineSelect
 
 NAME_MIN_LENGTH = 3
 EXPIRY_DAYS = 30
@@ -31,10 +30,10 @@ OPEN_STATUSES = sorted(OPEN_ORDER_STATUSES)
 
 
 class OrderFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=OrderStatus.choices, widget=InlineSelect)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=OrderStatus.choices)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), widget=forms.CheckboxInput, method="filter_overdue")
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none(), widget=InlineSelect)
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none(), widget=InlineSelect)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.none())
     created = django_filters.DateFromToRangeFilter(
         label=_("Created (from – to)"), field_name="created_at", widget=DateRangeWidget(attrs={"type": "date"})
     )
@@ -51,7 +50,7 @@ class OrderFilter(django_filters.FilterSet):
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, queryset=Order.objects.visible_to(user), **kwargs)
         self.user = user
-        self.filters["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.filters["owner"].queryset = assignable_owners(user)
         self.filters["team"].queryset = Team.objects.visible_to(user).order_by("name").only("id", "name")
 
     @property
@@ -94,7 +93,7 @@ class ContractFilter(django_filters.FilterSet):
 
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, queryset=Contract.objects.visible_to(user), **kwargs)
-        self.filters["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.filters["owner"].queryset = assignable_owners(user)
 
     def filter_expiring(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if not value:

@@ -19,7 +19,6 @@ from contacts.selectors import assignable_owners
 from crm.lib.forms import lean_form
 from crm.models import Team, User
 from deals.models import Deal, DealLine, DealSource, LossReason, Pipeline, Product, Stage
-from deals.widgets import OWNER_LABEL, InlineSelect
 
 PICKER_SIZE = 300  # options a person or owner <select> renders
 PRODUCT_PICKER_SIZE = 50  # products a line's product <select> renders before the user searches
@@ -283,14 +282,14 @@ class MoveForm(forms.Form):
 class BoardFilterForm(forms.Form):
     """Filters of the kanban: owner, team, expected close range (rendered with components/field.html)."""
 
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False, widget=InlineSelect)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, widget=InlineSelect)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     close_from = forms.DateField(label=_("Expected close from"), required=False, widget=forms.DateInput(**DATE_WIDGET))
     close_to = forms.DateField(label=_("Expected close to"), required=False, widget=forms.DateInput(**DATE_WIDGET))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_owners(user).only(*OWNER_LABEL)
+        self.fields["owner"].queryset = assignable_owners(user)
         self.fields["team"].queryset = Team.objects.visible_to(user).order_by("name").only("id", "name")
         lean_form(self)
 
