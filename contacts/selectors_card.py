@@ -109,6 +109,15 @@ def decorate_interaction(row: Interaction) -> Interaction:
     return row
 
 
+# What a timeline row (includes/timeline.html), the dossier and the cursor read.
+TIMELINE_FIELDS = (
+    *("channel", "direction", "occurred_at", "duration", "subject", "body", "outcome", "company", "person", "user"),
+    *("person__last_name", "person__first_name", "person__patronymic", "user__full_name", "user__email"),
+)
+# What the people section of a company card shows.
+CARD_PERSON_FIELDS = ("last_name", "first_name", "patronymic", "position", "company")
+
+
 def timeline_queryset(
     *, user: User, company: Company | None = None, person: Person | None = None, channel: str = "", before: str = ""
 ) -> QuerySet[Interaction]:
@@ -119,7 +128,10 @@ def timeline_queryset(
     costs what page 1 costs. An unknown channel or a malformed cursor is ignored.
     """
     qs = Interaction.objects.visible_to(user).select_related("person", "user").prefetch_related("attachments")
-    qs = qs.filter(person=person).select_related("company") if person is not None else qs.filter(company=company)
+    if person is not None:
+        qs = qs.filter(person=person).select_related("company").only(*TIMELINE_FIELDS, "company__name", "company__short_name")
+    else:
+        qs = qs.filter(company=company).only(*TIMELINE_FIELDS)
     if channel in InteractionChannel.values:
         qs = qs.filter(channel=channel)
     cursor = decode_cursor(before)
@@ -266,7 +278,8 @@ class PersonCard:
 def company_people(*, company: Company, limit: int = CARD_PEOPLE_LIMIT) -> list[Person]:
     """People of a company with their contact points (two queries); `limit + 1` rows tell if there are more."""
     points = Prefetch("points", queryset=_points_queryset(), to_attr="point_list")
-    people = list(company.people.order_by("last_name", "first_name", "id").prefetch_related(points)[: limit + 1])
+    people = company.people.only(*CARD_PERSON_FIELDS).order_by("last_name", "first_name", "id")
+    people = list(people.prefetch_related(points)[: limit + 1])
     for person in people:
         person.point_list = [_decorate_point(p) for p in person.point_list]  # type: ignore[attr-defined]
         phone_and_email = key_points(person.point_list)
