@@ -129,7 +129,8 @@ def timeline_queryset(
     """
     qs = Interaction.objects.visible_to(user).select_related("person", "user").prefetch_related("attachments")
     if person is not None:
-        qs = qs.filter(person=person).select_related("company").only(*TIMELINE_FIELDS, "company__name", "company__short_name")
+        qs = qs.filter(person=person).select_related("company")
+        qs = qs.only(*TIMELINE_FIELDS, "company__name", "company__short_name")
     else:
         qs = qs.filter(company=company).only(*TIMELINE_FIELDS)
     if channel in InteractionChannel.values:

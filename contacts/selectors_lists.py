@@ -15,10 +15,12 @@ from typing import Any
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from contacts.filters import DEFAULT_SORT, ListFilterSet
-from contacts.models import Company, CompanyRole, ContactPoint, ContactPointKind, SavedFilter
+from contacts.models import Company, CompanyRole, ContactPoint, ContactPointKind, Person, SavedFilter
 from crm.models import User
+from crm.templatetags.crm_urls import pk_url
 
 PAGE_SIZE = 50
 SAVED_FILTERS_SHOWN = 50
@@ -160,9 +162,27 @@ def list_page(*, filterset: ListFilterSet, target: str, cursor: str | None, limi
         qs = qs.select_related("company")
     page = keyset_page(qs, target=target, sort=filterset.current_sort, cursor=cursor, limit=limit)
     for row in page.rows:
-        roles = row.roles if isinstance(row, Company) else (row.company.roles if row.company else [])
-        row.role_labels = [ROLE_LABELS.get(role, role) for role in roles]
+        _decorate_row(row)
     return page
+
+
+def _decorate_row(row: Company | Person) -> None:
+    """Display strings of one row, made once here: each template lookup, filter and tag costs per row."""
+    row.owner_name = str(row.owner)
+    row.last_contact = timezone.localtime(row.last_contact_at).strftime("%d.%m.%Y") if row.last_contact_at else ""
+    if isinstance(row, Company):
+        row.url = pk_url("contacts:company-detail", row.pk)
+        row.role_labels = [ROLE_LABELS.get(role, role) for role in row.roles]
+        row.place = ", ".join(part for part in (row.get_region_display() if row.region else "", row.city) if part)
+        return
+    company = row.company
+    row.url = pk_url("contacts:person-detail", row.pk)
+    row.name = str(row)
+    row.company_url = pk_url("contacts:company-detail", company.pk) if company else ""
+    row.role_labels = [ROLE_LABELS.get(role, role) for role in company.roles] if company else []
+    row.birthday = ""
+    if row.birth_month:
+        row.birthday = f"{row.birth_day:02d}.{row.birth_month:02d}" + (f".{row.birth_year}" if row.birth_year else "")
 
 
 def saved_filter_list(*, user: User, target: str) -> list[SavedFilter]:

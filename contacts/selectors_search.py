@@ -108,8 +108,8 @@ def _ranked_by_name(qs: QuerySet, upper_query: str, fields: list[str], limit: in
 
     Word similarity (`%>`) finds a typo inside one word of a longer name ("ШЕВЧЕКО" in "ШЕВЧЕНКО ТАРАС ...");
     LIKE '%...%' finds a fragment from the middle of a word; both are served by the GIN trigram indexes.
-    Up to three queries: the candidate ids (bounded; fragments first), then their rank. The rank adds whole-string similarity,
-    so an exact name comes before a longer name that contains it.
+    Up to three queries: the candidate ids (bounded; fragments first), then their rank. The rank adds
+    whole-string similarity, so an exact name comes before a longer name that contains it.
     """
     aliases = {f"u_{name}": Upper(name) for name in fields}
     contains, similar = Q(), Q()
