@@ -80,8 +80,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
-# Widgets render through the project templates, so templates/django/forms/ can override them.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widgets render through the project templates (templates/django/forms/ can override them); plain
+# <input>s are written in Python (crm.lib.forms.FastRenderer).
+FORM_RENDERER = "crm.lib.forms.FastRenderer"
 
 TEMPLATES = [
     {
