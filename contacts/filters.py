@@ -7,7 +7,8 @@ The list-page forms (bulk actions, saved filter) live here beside the FilterSets
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,30 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         lean_form(self)
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """A filter in effect, as the list shows it above the rows: "Region: Kyiv ×"."""
+
+    label: str
+    value: str  # "" for a flag ("Birthday this month")
+    remove_query: str  # the list's query string without this filter
+
+
+def _day(moment: datetime | None) -> str:
+    return timezone.localtime(moment, KYIV).strftime("%d.%m.%Y") if moment else ""
+
+
+def _filter_value(field: forms.Field, value: Any) -> str:
+    if isinstance(value, slice):  # a date range; either end may be open
+        start, stop = _day(value.start), _day(value.stop)
+        return f"{start} – {stop}" if start and stop else (f"≥ {start}" if start else f"≤ {stop}")
+    if value is True:
+        return ""
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(field.choices).get(value, value))
+    return str(value)
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -106,6 +131,25 @@ class ListFilterSet(django_filters.FilterSet):
         if self.form.is_valid() and self.form.cleaned_data.get("sort"):
             return self.form.cleaned_data["sort"]
         return DEFAULT_SORT
+
+    def active_filters(self) -> list[ActiveFilter]:
+        """The valid filters in effect (not the sort), each with the query that removes it."""
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        active = []
+        for name, field in self.form.fields.items():
+            value = self.form.cleaned_data.get(name)
+            if isinstance(value, slice):
+                empty = value.start is None and value.stop is None
+            else:
+                empty = value in (None, "", False)
+            if name == "sort" or empty:
+                continue
+            rest = self.data.copy()
+            for key in (name, *(f"{name}_{suffix}" for suffix in DateRangeWidget.suffixes), "cursor"):
+                rest.pop(key, None)
+            active.append(ActiveFilter(str(field.label), _filter_value(field, value), rest.urlencode()))
+        return active
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset  # `sort` is applied by the keyset paginator

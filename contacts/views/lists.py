@@ -72,13 +72,17 @@ def _render_list(
     page = selectors_lists.list_page(filterset=filterset, target=target, cursor=data.get("cursor"))
     query = list_query(target=target, data=data)
     partial = bool(request.htmx) and not request.htmx.history_restore_request
+    filter_url = reverse(URLS[target]["filter_form"])
     context = {
         "target": target,
         "filter": filterset,
         "page": page,
         "query": query,
         "list_url": _list_url(target),
-        "filter_form_url": reverse(URLS[target]["filter_form"]),
+        # A valid filter shows as chips above the rows; its form loads when the panel opens. A filter with
+        # errors opens the panel with the form, so each message is next to its field.
+        "filter_open": filterset.is_bound and not filterset.form.is_valid(),
+        "filter_form_url": f"{filter_url}?{query}" if query else filter_url,
         "first_url": _list_url(target, query),
         "current_sort": filterset.current_sort,
         "sort_links": _sort_links(target, query, filterset.current_sort),
@@ -165,8 +169,9 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def list_filter_form(request: HtmxHttpRequest, target: str) -> HttpResponse:
-    """The empty filter form, fetched when the collapsed filter panel of an unfiltered list opens."""
-    context = {"filter": list_filter(target=target, user=request.user, data=None), "list_url": _list_url(target)}
+    """The filter form (with the list's current filter), fetched when the collapsed filter panel opens."""
+    filterset = list_filter(target=target, user=request.user, data=request.GET)
+    context = {"filter": filterset, "list_url": _list_url(target)}
     return render(request, f"{TEMPLATES[target]}#filter-form", context)
 
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from contacts import exports, selectors_lists, services_lists
@@ -55,11 +56,36 @@ def test_unfiltered_list_loads_its_filter_form_on_demand(client, owner, django_a
 
     assert 'name="region"' not in page
     assert reverse("contacts:company-filter-form") in page
-    assert 'name="region"' in filtered  # a filtered list shows its filters at once
+    assert 'name="region"' not in filtered  # a valid filter shows as a chip; the form still loads on demand
+    assert 'data-testid="active-filter"' in filtered
+    assert f"{reverse('contacts:company-filter-form')}?region=lviv" in filtered
     assert 'id="list-filter-form"' in form
     assert "Будівництво" in form
     assert 'class="form-select"' in form
     assert 'name="q"' in client.get(reverse("contacts:person-filter-form")).content.decode()
+    bound = client.get(reverse("contacts:company-filter-form"), {"region": Region.LVIV}).content.decode()
+    assert '<option value="lviv" selected>' in bound
+
+
+def test_active_filters_show_as_chips_that_remove_themselves(client, owner):
+    from contacts.filters import list_filter
+
+    client.force_login(owner)
+    data = QueryDict("region=lviv&created_after=2026-11-01&tag=vip&sort=-name&cursor=abc")
+    with translation.override("en"):
+        chips = {chip.label: chip for chip in list_filter(target="company", user=owner, data=data).active_filters()}
+        assert set(chips) == {"Region", "Created (from – to)", "Tag"}
+        assert chips["Created (from – to)"].value == "≥ 01.11.2026"
+        assert chips["Region"].value == str(Region.LVIV.label)
+        assert QueryDict(chips["Region"].remove_query).dict() == {
+            "created_after": "2026-11-01",
+            "tag": "vip",
+            "sort": "-name",
+        }
+        assert "created_after" not in chips["Created (from – to)"].remove_query
+    invalid = client.get(COMPANIES, {"no_contact_days": "-5"}).content.decode()
+    assert 'name="no_contact_days"' in invalid  # a filter with an error opens the form, message beside the field
+    assert 'data-testid="active-filter"' not in invalid
 
 
 def test_company_list_full_page_and_htmx_partial(client, owner):

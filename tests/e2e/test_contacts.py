@@ -325,6 +325,12 @@ def test_filter_the_company_list_by_region(page: Page, live_server, rep):
     expect(page.get_by_test_id("row")).to_contain_text("Львівські пекарні")
     assert "region=lviv" in page.url
 
+    page.reload()  # a filtered list shows its filter as a chip; clicking the chip removes the filter
+    page.get_by_test_id("active-filter").click()
+    expect(page.get_by_test_id("row")).to_have_count(2)
+    expect(page.get_by_test_id("active-filter")).to_have_count(0)
+    assert "region" not in page.url
+
 
 def test_bulk_tag_and_saved_filters_load_when_needed(page: Page, live_server, rep):
     spring = CompanyFactory(owner=rep, name="ТОВ Весна")
