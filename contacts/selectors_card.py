@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from contacts import registry
 from contacts.models import (
@@ -102,10 +103,15 @@ def decode_cursor(value: str) -> tuple[datetime, int] | None:
 
 
 def decorate_interaction(row: Interaction) -> Interaction:
-    row.icon = CHANNEL_ICONS.get(row.channel, "chat")  # type: ignore[attr-defined]  # render-ready extra
-    row.duration_minutes = (  # type: ignore[attr-defined]
-        int(row.duration.total_seconds() // 60) if row.duration is not None else None
+    """Render-ready extras, made once here rather than by template filters and tags on every row."""
+    row.icon = CHANNEL_ICONS.get(row.channel, "chat")  # type: ignore[attr-defined]
+    minutes = int(row.duration.total_seconds() // 60) if row.duration is not None else None
+    row.duration_minutes = minutes  # type: ignore[attr-defined]
+    row.duration_label = (  # type: ignore[attr-defined]
+        "" if minutes is None else ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
     )
+    local = timezone.localtime(row.occurred_at)
+    row.when, row.when_iso = local.strftime("%d.%m.%Y %H:%M"), local.isoformat()  # type: ignore[attr-defined]
     return row
 
 
@@ -237,8 +243,7 @@ class CompanyCard:
     company: Company
     points: list[ContactPoint]
     key_points: list[ContactPoint]
-    people: list[Person]
-    more_people: bool
+    people_count: int  # up to CARD_PEOPLE_LIMIT + 1 (shown as "100+"); the People tab loads the rows
     timeline: TimelinePage
     tabs: list[tuple[registry.CardTab, str]] = field(default_factory=list)
 
@@ -293,13 +298,11 @@ def company_card(*, user: User, pk: int, channel: str = "", before: str = "") ->
     """Everything the company card shows; Http404 for a company the user may not see."""
     company = company_get(user=user, pk=pk)
     points = points_for(company=company)
-    people = company_people(company=company, limit=CARD_PEOPLE_LIMIT)
     return CompanyCard(
         company=company,
         points=points,
         key_points=key_points(points),
-        people=people[:CARD_PEOPLE_LIMIT],
-        more_people=len(people) > CARD_PEOPLE_LIMIT,
+        people_count=company.people.values("pk")[: CARD_PEOPLE_LIMIT + 1].count(),
         timeline=timeline_page(user=user, company=company, channel=channel, before=before),
         tabs=[(tab, tab.url(company.pk)) for tab in registry.tabs()],
     )

@@ -124,7 +124,19 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         user=request.user, pk=pk, channel=request.GET.get("channel", ""), before=request.GET.get("before", "")
     )
     context = {"card": card, "company": card.company, **_holder_context(card.company, card.points)}
+    context["people_limit"] = selectors_card.CARD_PEOPLE_LIMIT
     return render(request, "contacts/company_detail.html", context)
+
+
+@login_required
+@require_GET
+def company_people(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The People tab of a company card, loaded when it is first shown."""
+    company = selectors.company_get(user=request.user, pk=pk)
+    people = selectors_card.company_people(company=company)
+    limit = selectors_card.CARD_PEOPLE_LIMIT
+    context = {"people": people[:limit], "more_people": len(people) > limit}
+    return render(request, "contacts/includes/company_people.html", context)
 
 
 @login_required
@@ -375,6 +387,7 @@ urlpatterns = [
     path("companies/<int:pk>/", company_detail, name="company-detail"),
     path("companies/<int:pk>/edit/", company_update, name="company-update"),
     path("companies/<int:pk>/timeline/", company_timeline, name="company-timeline"),
+    path("companies/<int:pk>/people/", company_people, name="company-people"),
     path("companies/<int:pk>/history/", company_history, name="company-history"),
     path("companies/<int:pk>/interactions/new/", interaction_create, name="interaction-create"),
     path("companies/<int:pk>/points/new/", company_point_add, name="company-point-add"),

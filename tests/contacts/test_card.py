@@ -395,11 +395,14 @@ def test_company_card_shows_the_header_people_needs_and_notes(logged_in, owner, 
     assert response.status_code == 200
     html = response.content.decode()
     for text in ("ТОВ «Ромашка»", "Customer", "Supplier", "Active", str(owner), str(owner.team), "Lviv Oblast",
-                 "Львів", "32855961", "Шевченко Тарас", "Директор", "Потрібні ноутбуки", "ноутбуки"):  # fmt: skip
+                 "Львів", "32855961", "Потрібні ноутбуки", "ноутбуки"):  # fmt: skip
         assert text in html, text
     assert 'href="tel:+380441234567"' in html
     assert 'href="mailto:office@romashka.ua"' in html
-    assert 'href="tel:+380671112233"' in html  # the person's primary phone in the People tab
+    people = logged_in.get(url("company-people", company.pk)).content.decode()  # the People tab
+    assert "Шевченко Тарас" in people
+    assert "Директор" in people
+    assert 'href="tel:+380671112233"' in people  # the person's primary phone
     assert "<p>Важливий <b>клієнт</b></p>" in html
     assert url("company-history", company.pk) in html
     assert 'hx-trigger="intersect once"' in html
@@ -451,9 +454,14 @@ def test_company_card_shows_a_bounded_number_of_people(logged_in, owner, monkeyp
     monkeypatch.setattr(selectors_card, "CARD_PEOPLE_LIMIT", 3)
     company = CompanyFactory(owner=owner)
     PersonFactory.create_batch(4, company=company)
-    html = logged_in.get(url("company-detail", company.pk)).content.decode()
+    card = logged_in.get(url("company-detail", company.pk)).content.decode()
+    assert url("company-people", company.pk) in card  # the People tab loads its rows when shown
+    assert ">3+</span>" in card
+    html = logged_in.get(url("company-people", company.pk)).content.decode()
     assert html.count('data-testid="person"') == 3
     assert "Only the first 3 people are shown." in html
+    outsider_company = CompanyFactory()
+    assert logged_in.get(url("company-people", outsider_company.pk)).status_code == 404
 
 
 # --- the person card ---------------------------------------------------------------------------------
