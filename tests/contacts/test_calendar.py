@@ -187,6 +187,40 @@ def test_events_are_render_ready(client, owner):
     assert trip["durationEditable"] is False
 
 
+@pytest.mark.parametrize("scope", ["mine", "team"])
+def test_events_built_by_the_database_match_the_python_event(client, manager, scope):
+    # The feed is one JSON text from PostgreSQL (calendar_events_json); a moved event is built in Python
+    # (calendar_event): both must give FullCalendar the same objects.
+    moment = timezone.now().replace(microsecond=0)
+    # 25 October 2026: the clocks go back in Kyiv, so a local midnight is not 24 hours after the previous one.
+    autumn = kyiv(2026, 10, 25)
+    shapes = [
+        {"starts_at": moment - timedelta(hours=2)},
+        {"starts_at": moment + timedelta(hours=2), "ends_at": moment + timedelta(hours=3, minutes=30)},
+        {"starts_at": moment - timedelta(hours=3), "ends_at": moment - timedelta(hours=1)},
+        {"starts_at": moment - timedelta(hours=3), "ends_at": moment + timedelta(hours=1)},
+        {"starts_at": moment - timedelta(days=1), "status": ActivityStatus.DONE, "kind": ActivityKind.MEETING},
+        {"starts_at": moment - timedelta(days=2), "status": ActivityStatus.CANCELLED},
+        {"starts_at": autumn, "is_all_day": True},
+        {"starts_at": autumn, "ends_at": autumn + timedelta(days=2), "is_all_day": True},
+        {"starts_at": timezone.make_aware(datetime.combine(timezone.localdate(), time.min)), "is_all_day": True},
+        {"starts_at": kyiv(2026, 10, 24, 23, 30), "ends_at": kyiv(2026, 10, 25, 3, 15)},
+        {"starts_at": moment + timedelta(days=1), "subject": 'Say "hi" \\ <b>Привіт</b>\n'},
+    ]
+    activities = [ActivityFactory(assignee=manager, **shape) for shape in shapes]
+    client.force_login(manager)
+    start, end = str(timezone.localdate() - timedelta(days=40)), str(timezone.localdate() + timedelta(days=20))
+
+    payload = {e["id"]: e for e in events(client, start, end, scope=scope)}
+    payload.update({e["id"]: e for e in events(client, "2026-10-20", "2026-10-30", scope=scope)})
+
+    for activity in activities:
+        expected = selectors_calendar.calendar_event(user=manager, activity=activity)
+        if scope == "team":
+            expected["extendedProps"]["assignee"] = manager.full_name
+        assert payload[activity.pk] == expected
+
+
 def test_events_range_takes_kyiv_wall_clock_times(client, owner):
     ActivityFactory(assignee=owner, subject="late evening", starts_at=kyiv(2026, 10, 31, 23, 30))
     client.force_login(owner)
