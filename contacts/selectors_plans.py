@@ -26,8 +26,10 @@ from django.db.models import Count, DateField, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format, localize
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -214,6 +216,35 @@ def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> di
 # --- Plan vs actual ------------------------------------------------------------------------------------
 
 
+class NumberText:
+    """Plan values as the active language writes them: amounts as `floatformat:"-2g"` (grouped, two decimals
+    unless whole), counts as `{{ value }}`, None as "—".
+
+    The separators are read once per page: Django's floatformat reads them on every call (~30 µs),
+    and a team page shows hundreds of values.
+    """
+
+    def __init__(self) -> None:
+        self.decimal = get_format("DECIMAL_SEPARATOR")
+        self.thousand = get_format("THOUSAND_SEPARATOR")
+        # Python's "," groups by threes; any other grouping takes Django's own (slow) path.
+        self.fast = get_format("NUMBER_GROUPING") == 3
+
+    def __call__(self, value: Decimal | int | None, *, is_amount: bool) -> str:
+        if value is None:
+            return "—"
+        if not is_amount:
+            return str(value) if not settings.USE_THOUSAND_SEPARATOR else str(localize(value))
+        if not self.fast:
+            return str(floatformat(value, "-2g"))
+        number = Decimal(value)
+        if number == int(number):
+            text = f"{int(number):,}"
+        else:
+            text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+        return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousand)
+
+
 @dataclass(frozen=True)
 class MetricProgress:
     key: str
@@ -223,6 +254,8 @@ class MetricProgress:
     actual: Decimal | int | None  # None: not computed (no provider)
     percent: int | None  # of the plan done; None without a plan (or a zero target) or an actual value
     is_behind: bool
+    plan_text: str = ""  # as shown (NumberText)
+    actual_text: str = ""
 
     @property
     def bar_percent(self) -> int:
@@ -237,6 +270,8 @@ class PlanProgress:
     metrics: list[MetricProgress]
     elapsed_percent: int
     can_edit: bool = False
+    history_url: str = ""  # the team page's links of the row
+    edit_url: str = ""
 
     @property
     def is_behind(self) -> bool:
@@ -247,8 +282,9 @@ class PlanProgress:
         return self.plan is not None
 
 
-def _progress(user: User, period: Period, plan: WorkPlan | None, actual: Actuals, now: datetime) -> PlanProgress:
-    elapsed = period.elapsed(now)
+def _progress(
+    user: User, period: Period, plan: WorkPlan | None, actual: Actuals, elapsed: Decimal, text: NumberText
+) -> PlanProgress:
     metrics = []
     for metric in METRICS:
         target = getattr(plan, metric.key) if plan is not None else None
@@ -259,7 +295,9 @@ def _progress(user: User, period: Period, plan: WorkPlan | None, actual: Actuals
             share = Decimal(value) / Decimal(target)
             percent = int(share * 100)
             behind = share < elapsed - BEHIND_MARGIN
-        metrics.append(MetricProgress(metric.key, metric.label, metric.is_amount, target, value, percent, behind))
+        shown = text(target, is_amount=metric.is_amount), text(value, is_amount=metric.is_amount)
+        row = (metric.key, metric.label, metric.is_amount, target, value, percent, behind)
+        metrics.append(MetricProgress(*row, *shown))
     return PlanProgress(user, period, plan, metrics, elapsed_percent=int(elapsed * 100))
 
 
@@ -268,7 +306,7 @@ def my_plan(*, user: User, period: str, starts_on: date) -> PlanProgress:
     current = Period.of(period, starts_on)
     plan = WorkPlan.objects.visible_to(user).filter(user=user, period=current.kind, starts_on=current.starts_on).first()
     actual = plan_actuals(users=[user], start=current.start, end=current.end)[user.pk]
-    return _progress(user, current, plan, actual, timezone.now())
+    return _progress(user, current, plan, actual, current.elapsed(), NumberText())
 
 
 # --- Who sees and sets whose plans ---------------------------------------------------------------------
@@ -380,10 +418,14 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
         )
     }
     actuals = plan_actuals(users=members, start=current.start, end=current.end)
-    now = timezone.now()
+    elapsed, text = current.elapsed(), NumberText()
+    history_url, edit_url = reverse("contacts:plan-history"), reverse("contacts:plan-edit")
+    kind, starts_on = current.kind, current.starts_on.isoformat()
     for member in members:
-        row = _progress(member, current, plans.get(member.pk), actuals[member.pk], now)
+        row = _progress(member, current, plans.get(member.pk), actuals[member.pk], elapsed, text)
         row.can_edit = plan_can_set(actor=viewer, user=member)
+        row.history_url = f"{history_url}?user={member.pk}&period={kind}"
+        row.edit_url = f"{edit_url}?user={member.pk}&period={kind}&starts_on={starts_on}"
         result.rows.append(row)
     return result
 
@@ -406,13 +448,13 @@ def plan_history(*, user: User, period: str, limit: int = 12) -> list[PlanProgre
     }
     found = _collect([user.pk], oldest.start, current.start, trunc=current.kind)
     won = registry.plan_metric("won_amount")
-    now = timezone.now()
+    now, text = timezone.now(), NumberText()
     rows = []
     for p in periods:
         actual = found.get((user.pk, p.starts_on), Actuals())
         if won is not None:
             actual.won_amount = Decimal(won([user], p.start, p.end).get(user.pk) or 0)
-        rows.append(_progress(user, p, plans.get(p.starts_on), actual, now))
+        rows.append(_progress(user, p, plans.get(p.starts_on), actual, p.elapsed(now), text))
     return rows
 
 

@@ -9,12 +9,15 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.template.defaultfilters import floatformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import localize
 
 from contacts import registry
 from contacts.models import ActivityStatus, Company, InteractionChannel, PlanPeriod, WorkPlan
-from contacts.selectors_plans import Period, my_plan, plan_actuals, plan_history, team_plans
+from contacts.selectors_plans import NumberText, Period, my_plan, plan_actuals, plan_history, team_plans
 from contacts.services_plans import workplan_save
 from crm.models import Role
 from tests.conftest import make_user
@@ -476,3 +479,16 @@ def test_history_page_lists_past_periods(client, owner, manager):
     html = page.content.decode()
     assert f'data-period="{last.starts_on.isoformat()}"' in html
     assert str(owner) in html
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_plan_values_are_written_as_floatformat_writes_them(language):
+    # NumberText replaces `floatformat:"-2g"` (amounts) and `{{ value }}` (counts) on the plan pages.
+    values = ["0", "1", "0.1", "12.5", "999.99", "1000", "1234.5", "1234567.891", "1500.505", "0.005", "20000.00"]
+    with translation.override(language):
+        text = NumberText()
+        for value in map(Decimal, values):
+            assert text(value, is_amount=True) == floatformat(value, "-2g"), value
+        for count in (0, 7, 1234, 1234567):
+            assert text(count, is_amount=False) == str(localize(count))
+        assert text(None, is_amount=True) == "—"
