@@ -20,6 +20,7 @@ from contacts.selectors_birthdays import upcoming_birthdays
 from contacts.selectors_card import decode_cursor
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import User
+from crm.templatetags.crm_urls import pk_url
 
 SECTION_SIZE = 10  # rows per My day section; the rest is counted ("and N more") and lives in the calendar
 MORE_CAP = 1000  # "and 1000+ more": the overflow count reads at most this many index entries
@@ -110,8 +111,28 @@ def _section(queryset: QuerySet[Activity], size: int = SECTION_SIZE, count_more:
 
 
 def decorate(rows: list[Activity]) -> list[Activity]:
+    """Set what includes/activity_row.html shows besides the fields: icon, local time, links of the row.
+
+    Computed here rather than by template tags and filters: My day shows ~50 rows with seven links each.
+    """
     for row in rows:
+        pk = row.pk
+        local = timezone.localtime(row.starts_at)
         row.icon = KIND_ICONS.get(row.kind, "circle")  # type: ignore[attr-defined]
+        row.ref = str(pk)  # {{ row.pk }} would localize the number, five times a row
+        row.when_iso = local.isoformat()  # type: ignore[attr-defined]
+        row.when = local.strftime("%d.%m.%Y" if row.is_all_day else "%d.%m.%Y %H:%M")  # type: ignore[attr-defined]
+        row.url = pk_url("contacts:activity-detail", pk)  # type: ignore[attr-defined]
+        row.company_url = row.company_id and pk_url("contacts:company-detail", row.company_id)  # type: ignore[attr-defined]
+        row.person_url = row.person_id and pk_url("contacts:person-detail", row.person_id)  # type: ignore[attr-defined]
+        is_assignment = row.kind == ActivityKind.ASSIGNMENT
+        complete = "contacts:assignment-complete" if is_assignment else "contacts:activity-complete"
+        row.complete_url = pk_url(complete, pk)  # type: ignore[attr-defined]
+        row.reschedule_url = pk_url("contacts:activity-reschedule", pk)  # type: ignore[attr-defined]
+        row.snooze_url = pk_url("contacts:activity-snooze", pk)  # type: ignore[attr-defined]
+        row.cancel_url = pk_url("contacts:activity-cancel", pk)  # type: ignore[attr-defined]
+        row.accept_url = is_assignment and pk_url("contacts:assignment-accept", pk)  # type: ignore[attr-defined]
+        row.decline_url = is_assignment and pk_url("contacts:assignment-decline", pk)  # type: ignore[attr-defined]
     return rows
 
 
