@@ -4,9 +4,11 @@ A period is a local (Europe/Kyiv) week from Monday or a calendar month, i.e. the
 [start, end) of aware datetimes at local midnight. Actual values come from a constant number of
 aggregate queries for all the users together, never one query per user:
 
-- calls, meetings, visits: the user's interactions by channel (an index-only count on contacts_inter_user_idx);
+- calls, meetings, visits: the user's interactions by channel, and hours: actual durations of the user's done
+  activities completed in the period, both summed from the daily rollup PlanDay that database triggers keep
+  (a month of a team's interactions is ~90,000 rows at size L); ranges that are not whole local days count
+  the rows themselves (index-only on contacts_inter_user_idx and contacts_act_done_idx);
 - new clients: companies created with the user as owner (contacts_co_owner_created_idx);
-- hours: actual durations of the user's done activities completed in the period (contacts_act_done_idx);
 - won amount: the provider registered with `contacts.registry.register_plan_metric("won_amount", fn)`
   (the deals app); without one the actual value is None and shows as "—".
 """
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -40,6 +43,7 @@ from contacts.models import (
     Company,
     Interaction,
     InteractionChannel,
+    PlanDay,
     PlanPeriod,
     WorkPlan,
 )
@@ -156,43 +160,67 @@ def _hours(duration: timedelta | None) -> Decimal:
     return (seconds / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def _local_day(moment: datetime) -> date | None:
+    """The local date of a local midnight (a period bound), else None."""
+    local = moment.astimezone(_zone())
+    return local.date() if local.time() == time.min else None
+
+
 def _collect(
     user_ids: list[int], start: datetime, end: datetime, trunc: str | None
 ) -> dict[tuple[int, date | None], Actuals]:
-    """Three aggregate queries for all users, grouped by user (and by local week or month with `trunc`)."""
-    found: dict[tuple[int, date | None], Actuals] = {}
+    """Two aggregate queries for all users, grouped by user (and by local week or month with `trunc`).
 
-    def bucket(qs: QuerySet, column: str) -> tuple[QuerySet, list[str]]:
+    Calls, meetings, visits and hours come from the daily rollup (PlanDay) when the range is whole
+    local days, as every period is; any other range counts the raw rows.
+    """
+    found: dict[tuple[int, date | None], Actuals] = {}
+    kind = "week" if trunc == PlanPeriod.WEEK else "month"
+
+    def bucket(qs: QuerySet, column: str, tzinfo: ZoneInfo | None = None) -> tuple[QuerySet, list[str]]:
         if trunc is None:
             return qs, []
-        kind = "week" if trunc == PlanPeriod.WEEK else "month"
-        return qs.annotate(bucket=Trunc(column, kind, output_field=DateField(), tzinfo=_zone())), ["bucket"]
+        return qs.annotate(bucket=Trunc(column, kind, output_field=DateField(), tzinfo=tzinfo)), ["bucket"]
 
     def entry(user_id: int, row: dict) -> Actuals:
         return found.setdefault((user_id, row.get("bucket")), Actuals())
 
+    first, last = _local_day(start), _local_day(end)
+    if first is None or last is None:
+        _collect_raw(user_ids, start, end, bucket, entry)
+    else:
+        days, extra = bucket(PlanDay.objects.filter(user_id__in=user_ids, day__gte=first, day__lt=last), "day")
+        totals = {"n_calls": Sum("calls"), "n_meetings": Sum("meetings"), "n_visits": Sum("visits")}
+        for row in days.values("user_id", *extra).annotate(**totals, spent=Sum("spent")).order_by():
+            actual = entry(row["user_id"], row)
+            actual.calls, actual.meetings, actual.visits = row["n_calls"], row["n_meetings"], row["n_visits"]
+            actual.hours = _hours(row["spent"])
+
+    companies = Company.objects.filter(owner_id__in=user_ids, created_at__gte=start, created_at__lt=end)
+    companies, extra = bucket(companies, "created_at", _zone())
+    for row in companies.values("owner_id", *extra).annotate(n=Count("*")).order_by():
+        entry(row["owner_id"], row).new_clients = row["n"]
+    return found
+
+
+def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
+    """Calls, meetings, visits and hours counted from the interactions and activities themselves."""
     interactions = Interaction.objects.filter(
         user_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end, channel__in=list(CHANNEL_METRIC)
     )
-    interactions, extra = bucket(interactions, "occurred_at")
+    interactions, extra = bucket(interactions, "occurred_at", _zone())
     for row in interactions.values("user_id", "channel", *extra).annotate(n=Count("*")).order_by():
         actual = entry(row["user_id"], row)
         key = CHANNEL_METRIC[row["channel"]]
         setattr(actual, key, getattr(actual, key) + row["n"])
 
-    companies = Company.objects.filter(owner_id__in=user_ids, created_at__gte=start, created_at__lt=end)
-    companies, extra = bucket(companies, "created_at")
-    for row in companies.values("owner_id", *extra).annotate(n=Count("*")).order_by():
-        entry(row["owner_id"], row).new_clients = row["n"]
-
     # status=DONE exactly as in the partial index contacts_act_done_idx.
     done = Activity.objects.filter(
         status=ActivityStatus.DONE, assignee_id__in=user_ids, completed_at__gte=start, completed_at__lt=end
     )
-    done, extra = bucket(done, "completed_at")
+    done, extra = bucket(done, "completed_at", _zone())
     for row in done.values("assignee_id", *extra).annotate(spent=Sum("actual_duration")).order_by():
         entry(row["assignee_id"], row).hours = _hours(row["spent"])
-    return found
 
 
 def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
@@ -434,7 +462,7 @@ def plan_history(*, user: User, period: str, limit: int = 12) -> list[PlanProgre
     """The user's past `limit` periods before the current one, newest first, plan vs actual.
 
     The caller has checked that the viewer may see `user` (plan_person_get). Actual values come
-    from the same three grouped queries for all periods; a registered won-amount provider is
+    from the same two grouped queries for all periods; a registered won-amount provider is
     called once per period.
     """
     current = Period.current(period)
