@@ -273,7 +273,7 @@ class NumberText:
         return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousand)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a team page builds hundreds, and frozen __init__ is several times slower
 class MetricProgress:
     key: str
     label: str | Promise
@@ -300,14 +300,12 @@ class PlanProgress:
     can_edit: bool = False
     history_url: str = ""  # the team page's links of the row
     edit_url: str = ""
+    is_behind: bool = field(init=False)  # in some metric (the team table asks twice a row)
+    has_plan: bool = field(init=False)
 
-    @property
-    def is_behind(self) -> bool:
-        return any(metric.is_behind for metric in self.metrics)
-
-    @property
-    def has_plan(self) -> bool:
-        return self.plan is not None
+    def __post_init__(self) -> None:
+        self.is_behind = any(metric.is_behind for metric in self.metrics)
+        self.has_plan = self.plan is not None
 
 
 def _progress(
@@ -438,12 +436,14 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     result = TeamPlans(teams=teams, team=chosen, period=current)
     if chosen is None:
         return result
-    members = list(User.objects.filter(team=chosen, is_active=True).select_related("team").order_by("full_name", "pk"))
+    # The row shows the name (User.__str__); plan_can_set reads the team.
+    people = User.objects.filter(team=chosen, is_active=True).only("pk", "full_name", "email", "team_id", "is_active")
+    members = list(people.order_by("full_name", "pk"))
     plans = {
         plan.user_id: plan
-        for plan in WorkPlan.objects.visible_to(viewer).filter(
-            user__in=members, period=current.kind, starts_on=current.starts_on
-        )
+        for plan in WorkPlan.objects.visible_to(viewer)
+        .filter(user_id__in=[member.pk for member in members], period=current.kind, starts_on=current.starts_on)
+        .only("user_id", "team_id", *(metric.key for metric in METRICS))
     }
     actuals = plan_actuals(users=members, start=current.start, end=current.end)
     elapsed, text = current.elapsed(), NumberText()
