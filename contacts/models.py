@@ -721,6 +721,17 @@ class Activity(BaseModel):
             ),
             # The team calendar and the manager's plan view.
             models.Index(fields=["team", "starts_at"], name="contacts_act_team_idx"),
+            # My day's "waiting for your answer": one assignee's pending assignments by time (a few among
+            # thousands of open activities at size L).
+            models.Index(
+                fields=["assignee", "starts_at"],
+                condition=Q(
+                    kind=ActivityKind.ASSIGNMENT,
+                    status=ActivityStatus.PLANNED,
+                    assignment_state=AssignmentState.PENDING,
+                ),
+                name="contacts_act_pending_idx",
+            ),
             # Assignments I gave, and the overdue-assignment task.
             models.Index(
                 fields=["created_by", "starts_at"],

@@ -146,6 +146,16 @@ def decorate(rows: list[Activity]) -> list[Activity]:
     return rows
 
 
+def pending_assignments(*, user: User) -> QuerySet[Activity]:
+    """Assignments waiting for the user's answer, soonest first (contacts_act_pending_idx)."""
+    return (
+        _rows(user, ("company", "person", "created_by"))  # the assignee is the user
+        .filter(assignee=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
+        .filter(assignment_state=AssignmentState.PENDING)
+        .order_by("starts_at", "pk")
+    )
+
+
 def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     """The user's day: overdue, today, the next 7 days, assignments to answer and given, birthdays.
 
@@ -177,12 +187,7 @@ def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
         "overdue": _section(mine.filter(starts_at__lt=start).order_by("-starts_at", "-pk"), count_more=True),
         "today_rows": _section(mine.filter(starts_at__gte=start, starts_at__lt=tomorrow).order_by("starts_at", "pk")),
         "week": _section(mine.filter(starts_at__gte=tomorrow, starts_at__lt=week_end).order_by("starts_at", "pk")),
-        "pending": _section(
-            _rows(user, own)
-            .filter(assignee=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
-            .filter(assignment_state=AssignmentState.PENDING)
-            .order_by("starts_at", "pk")
-        ),
+        "pending": _section(pending_assignments(user=user)),
         "given": _section(given),
         "birthdays_today": [person for day, person in birthdays if day == today],
         "birthdays_week": [(day, person) for day, person in birthdays if day != today],

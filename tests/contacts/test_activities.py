@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -545,6 +546,14 @@ def test_my_day_has_every_section_bounded_and_preloaded(owner, busy_day, django_
     assert set(day["birthdays_today"]) == set(people[:3])
     assert [person for _day, person in day["birthdays_week"]] == people[3:]
     assert day["birthdays_today"][0].turns == timezone.localdate().year - 1990
+
+
+def test_my_day_pending_assignments_read_their_index(owner):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = selectors_activities.pending_assignments(user=owner)[:11].explain()
+
+    assert "contacts_act_pending_idx" in plan
 
 
 def test_my_day_overdue_is_capped_with_a_count_of_the_rest(owner):
