@@ -154,7 +154,7 @@ def _event(row: dict[str, Any], *, now: datetime, url_prefix: str, with_assignee
 # Parameters: the time zone, now, the URL prefix; `rows` is the selected activities' SQL.
 _EVENTS_JSON_SQL = """
 SELECT COALESCE(json_agg(json_build_object(
-    'id', e.id, 'title', e.subject, 'start', e.start, 'end', e.end, 'allDay', e.is_all_day,
+    'id', e.id, 'title', e.subject, 'start', e.start_text, 'end', e.end_text, 'allDay', e.is_all_day,
     'url', e.prefix || e.id || '/',
     'classNames', CASE WHEN e.overdue
         THEN json_build_array('fc-kind-' || e.kind, 'fc-status-' || e.status, 'fc-overdue')
@@ -167,9 +167,9 @@ FROM (
     FROM (
         SELECT l.*,
             CASE WHEN l.is_all_day THEN to_char(l.local_start, 'YYYY-MM-DD')
-                ELSE to_char(l.local_start, 'YYYY-MM-DD"T"HH24:MI:SS') END AS start,
+                ELSE to_char(l.local_start, 'YYYY-MM-DD"T"HH24:MI:SS') END AS start_text,
             CASE WHEN l.is_all_day THEN to_char(COALESCE(l.local_end, l.local_start)::date + 1, 'YYYY-MM-DD')
-                ELSE to_char(l.local_end, 'YYYY-MM-DD"T"HH24:MI:SS') END AS end,
+                ELSE to_char(l.local_end, 'YYYY-MM-DD"T"HH24:MI:SS') END AS end_text,
             CASE WHEN l.is_all_day THEN (COALESCE(l.local_end, l.local_start)::date + 1)::timestamp AT TIME ZONE l.tz
                 ELSE COALESCE(l.ends_at, l.starts_at) END AS due
         FROM (
