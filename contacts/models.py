@@ -721,6 +721,17 @@ class Activity(BaseModel):
             ),
             # The team calendar and the manager's plan view.
             models.Index(fields=["team", "starts_at"], name="contacts_act_team_idx"),
+            # My day's "waiting for your answer": one assignee's pending assignments by time (a few among
+            # thousands of open activities at size L).
+            models.Index(
+                fields=["assignee", "starts_at"],
+                condition=Q(
+                    kind=ActivityKind.ASSIGNMENT,
+                    status=ActivityStatus.PLANNED,
+                    assignment_state=AssignmentState.PENDING,
+                ),
+                name="contacts_act_pending_idx",
+            ),
             # Assignments I gave, and the overdue-assignment task.
             models.Index(
                 fields=["created_by", "starts_at"],
@@ -869,3 +880,34 @@ class WorkPlan(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_period_display()} {self.starts_on:%Y-%m-%d}"
+
+
+class PlanDay(models.Model):
+    """Work plan actuals of one user on one local (TIME_ZONE) day: calls, meetings and visits logged by the
+    user, hours spent on the user's activities completed that day.
+
+    Kept by database triggers on contacts_interaction and contacts_activity (migration 0011), so every
+    write path counts: services, admin, imports, merges, cascaded deletes, raw SQL, COPY. Plan pages sum
+    a few dozen rows per person instead of counting a month of interactions (~30 ms for a team at size L).
+    Days are dates in settings.TIME_ZONE as of the migration: changing TIME_ZONE means rebuilding the table.
+    """
+
+    # No foreign key constraint: the triggers write rows for any user id, also while a user is deleted;
+    # no index of its own: the unique constraint starts with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    day = models.DateField()
+    calls = models.IntegerField(default=0, db_default=0)
+    meetings = models.IntegerField(default=0, db_default=0)
+    visits = models.IntegerField(default=0, db_default=0)
+    spent = models.DurationField(default=timedelta(0), db_default=timedelta(0))
+
+    class Meta:
+        constraints = [
+            # Also the index of the plan pages' read: some users, a range of days.
+            models.UniqueConstraint(fields=["user", "day"], name="contacts_planday_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day:%Y-%m-%d}"

@@ -20,6 +20,7 @@ from contacts.selectors_birthdays import upcoming_birthdays
 from contacts.selectors_card import decode_cursor
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import User
+from crm.templatetags.crm_urls import pk_url
 
 SECTION_SIZE = 10  # rows per My day section; the rest is counted ("and N more") and lives in the calendar
 MORE_CAP = 1000  # "and 1000+ more": the overflow count reads at most this many index entries
@@ -46,18 +47,28 @@ def _base(user: User) -> QuerySet[Activity]:
     return Activity.objects.visible_to(user).select_related("company", "person", "assignee", "created_by")
 
 
-# What a row (includes/activity_row.html) shows: lists load only these columns of the four joined tables,
+# What a row (includes/activity_row.html) shows: lists load only these columns of the joined tables,
 # which halves the time spent building model instances on My day.
 ROW_FIELDS = (
     *("kind", "subject", "starts_at", "ends_at", "is_all_day", "priority", "status", "assignment_state"),
     *("response", "result", "company_id", "person_id", "assignee_id", "created_by_id"),
-    *("company__name", "company__short_name", "person__last_name", "person__first_name", "person__patronymic"),
-    *("assignee__full_name", "assignee__email", "created_by__full_name", "created_by__email"),
 )
+RELATED_FIELDS = {
+    "company": ("company__name", "company__short_name"),
+    "person": ("person__last_name", "person__first_name", "person__patronymic"),
+    "assignee": ("assignee__full_name", "assignee__email"),
+    "created_by": ("created_by__full_name", "created_by__email"),
+}
 
 
-def _rows(user: User) -> QuerySet[Activity]:
-    return _base(user).only(*ROW_FIELDS)
+def _rows(user: User, related: tuple[str, ...] = tuple(RELATED_FIELDS)) -> QuerySet[Activity]:
+    """Rows for includes/activity_row.html, with the `related` objects the row names joined.
+
+    A row names the assignee only when it is not the viewer, and the creator only when neither is the
+    viewer: a list of the user's own activities needs no assignee.
+    """
+    fields = [*ROW_FIELDS, *(name for relation in related for name in RELATED_FIELDS[relation])]
+    return Activity.objects.visible_to(user).select_related(*related).only(*fields)
 
 
 def activity_get(*, user: User, pk: int) -> Activity:
@@ -110,9 +121,39 @@ def _section(queryset: QuerySet[Activity], size: int = SECTION_SIZE, count_more:
 
 
 def decorate(rows: list[Activity]) -> list[Activity]:
+    """Set what includes/activity_row.html shows besides the fields: icon, local time, links of the row.
+
+    Computed here rather than by template tags and filters: My day shows ~50 rows with seven links each.
+    """
     for row in rows:
+        pk = row.pk
+        local = timezone.localtime(row.starts_at)
         row.icon = KIND_ICONS.get(row.kind, "circle")  # type: ignore[attr-defined]
+        row.ref = str(pk)  # {{ row.pk }} would localize the number, five times a row
+        row.when_iso = local.isoformat()  # type: ignore[attr-defined]
+        row.when = local.strftime("%d.%m.%Y" if row.is_all_day else "%d.%m.%Y %H:%M")  # type: ignore[attr-defined]
+        row.url = pk_url("contacts:activity-detail", pk)  # type: ignore[attr-defined]
+        row.company_url = row.company_id and pk_url("contacts:company-detail", row.company_id)  # type: ignore[attr-defined]
+        row.person_url = row.person_id and pk_url("contacts:person-detail", row.person_id)  # type: ignore[attr-defined]
+        is_assignment = row.kind == ActivityKind.ASSIGNMENT
+        complete = "contacts:assignment-complete" if is_assignment else "contacts:activity-complete"
+        row.complete_url = pk_url(complete, pk)  # type: ignore[attr-defined]
+        row.reschedule_url = pk_url("contacts:activity-reschedule", pk)  # type: ignore[attr-defined]
+        row.snooze_url = pk_url("contacts:activity-snooze", pk)  # type: ignore[attr-defined]
+        row.cancel_url = pk_url("contacts:activity-cancel", pk)  # type: ignore[attr-defined]
+        row.accept_url = is_assignment and pk_url("contacts:assignment-accept", pk)  # type: ignore[attr-defined]
+        row.decline_url = is_assignment and pk_url("contacts:assignment-decline", pk)  # type: ignore[attr-defined]
     return rows
+
+
+def pending_assignments(*, user: User) -> QuerySet[Activity]:
+    """Assignments waiting for the user's answer, soonest first (contacts_act_pending_idx)."""
+    return (
+        _rows(user, ("company", "person", "created_by"))  # the assignee is the user
+        .filter(assignee=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
+        .filter(assignment_state=AssignmentState.PENDING)
+        .order_by("starts_at", "pk")
+    )
 
 
 def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
@@ -125,16 +166,16 @@ def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     today = timezone.localdate(now, timezone.get_default_timezone())
     start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
     week_end = day_start(today + timedelta(days=WEEK_DAYS + 1))
+    own = ("company", "person", "created_by")  # the assignee is the user
     mine = (
-        _rows(user)
+        _rows(user, own)
         .filter(assignee=user, status=ActivityStatus.PLANNED)
         .exclude(kind=ActivityKind.ASSIGNMENT, assignment_state=AssignmentState.PENDING)
     )
     given = (
-        _rows(user)
+        _rows(user, ("company", "person", "assignee"))  # the creator is the user
         .filter(created_by=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
         .exclude(assignee=user)
-        .select_related("assignee")
         .order_by("starts_at", "pk")
     )
     birthdays = upcoming_birthdays(user=user, start=today, days=WEEK_DAYS, limit=BIRTHDAY_LIMIT)
@@ -146,13 +187,7 @@ def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
         "overdue": _section(mine.filter(starts_at__lt=start).order_by("-starts_at", "-pk"), count_more=True),
         "today_rows": _section(mine.filter(starts_at__gte=start, starts_at__lt=tomorrow).order_by("starts_at", "pk")),
         "week": _section(mine.filter(starts_at__gte=tomorrow, starts_at__lt=week_end).order_by("starts_at", "pk")),
-        "pending": _section(
-            _rows(user)
-            .filter(assignee=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
-            .filter(assignment_state=AssignmentState.PENDING)
-            .select_related("created_by")
-            .order_by("starts_at", "pk")
-        ),
+        "pending": _section(pending_assignments(user=user)),
         "given": _section(given),
         "birthdays_today": [person for day, person in birthdays if day == today],
         "birthdays_week": [(day, person) for day, person in birthdays if day != today],

@@ -35,6 +35,12 @@ def birthday_people_on(day: date) -> QuerySet[Person]:
     return Person.objects.filter(_pairs_condition(celebrated_pairs(day)))
 
 
+SHOWN = (
+    *("last_name", "first_name", "patronymic", "birth_day", "birth_month", "birth_year", "company_id"),
+    *("company__name", "company__short_name"),
+)
+
+
 def upcoming_birthdays(*, user: User, start: date, days: int = 7, limit: int = 50) -> list[tuple[date, Person]]:
     """People visible to `user` celebrating in [start, start + days), by date then name, at most `limit`.
 
@@ -42,7 +48,12 @@ def upcoming_birthdays(*, user: User, start: date, days: int = 7, limit: int = 5
     and only the first rows are shown.
     """
     rows: list[tuple[date, Person]] = []
-    visible = Person.objects.visible_to(user).select_related("company").order_by("last_name", "first_name", "pk")
+    visible = (
+        Person.objects.visible_to(user)
+        .select_related("company")
+        .only(*SHOWN)  # the widget shows the name, the company and the age
+        .order_by("last_name", "first_name", "pk")
+    )
     for offset in range(max(0, min(days, 366))):
         if len(rows) >= limit:
             break

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -147,15 +148,54 @@ def _event(row: dict[str, Any], *, now: datetime, url_prefix: str, with_assignee
     return event
 
 
-def calendar_events(
+# FullCalendar's event objects built by PostgreSQL, the same as _event builds one in Python (the tests
+# compare the two): a month of a busy user is ~1,300 events, and building, converting and encoding them
+# in Python cost ~20 ms; as one JSON text from the database the request costs a few.
+# Parameters: the time zone, now, the URL prefix; `rows` is the selected activities' SQL.
+_EVENTS_JSON_SQL = """
+SELECT COALESCE(json_agg(json_build_object(
+    'id', e.id, 'title', e.subject, 'start', e.start_text, 'end', e.end_text, 'allDay', e.is_all_day,
+    'url', e.prefix || e.id || '/',
+    'classNames', CASE WHEN e.overdue
+        THEN json_build_array('fc-kind-' || e.kind, 'fc-status-' || e.status, 'fc-overdue')
+        ELSE json_build_array('fc-kind-' || e.kind, 'fc-status-' || e.status) END,
+    'editable', e.planned, 'durationEditable', e.planned AND NOT e.is_all_day,
+    'extendedProps', {props}
+) ORDER BY e.starts_at, e.id), '[]')::text
+FROM (
+    SELECT d.*, d.status = 'planned' AND d.due < d.now AS overdue, d.status = 'planned' AS planned
+    FROM (
+        SELECT l.*,
+            CASE WHEN l.is_all_day THEN to_char(l.local_start, 'YYYY-MM-DD')
+                ELSE to_char(l.local_start, 'YYYY-MM-DD"T"HH24:MI:SS') END AS start_text,
+            CASE WHEN l.is_all_day THEN to_char(COALESCE(l.local_end, l.local_start)::date + 1, 'YYYY-MM-DD')
+                ELSE to_char(l.local_end, 'YYYY-MM-DD"T"HH24:MI:SS') END AS end_text,
+            CASE WHEN l.is_all_day THEN (COALESCE(l.local_end, l.local_start)::date + 1)::timestamp AT TIME ZONE l.tz
+                ELSE COALESCE(l.ends_at, l.starts_at) END AS due
+        FROM (
+            SELECT r.*, c.tz, c.now, c.prefix,
+                r.starts_at AT TIME ZONE c.tz AS local_start, r.ends_at AT TIME ZONE c.tz AS local_end
+            FROM (SELECT %s::text AS tz, %s::timestamptz AS now, %s::text AS prefix) c, ({rows}) r
+        ) l
+    ) d
+) e
+"""
+_PROPS = "json_build_object('kind', e.kind, 'status', e.status, 'overdue', e.overdue{assignee})"
+_ASSIGNEE = ", 'assignee', e.assignee__full_name"
+
+
+def calendar_events_json(
     *, user: User, start: datetime, end: datetime, scope: CalendarScope = "mine", member: int | None = None
-) -> list[dict[str, Any]]:
-    """FullCalendar event objects for the range: one query, only the columns shown."""
+) -> str:
+    """FullCalendar event objects for the range as a JSON array (text): one query, only the columns shown."""
     team = scope == "team" and can_see_team(user)
+    activities = calendar_activities(user=user, start=start, end=end, scope=scope, member=member)
     fields = (*EVENT_FIELDS, "assignee__full_name") if team else EVENT_FIELDS
-    rows = calendar_activities(user=user, start=start, end=end, scope=scope, member=member).values(*fields)
-    now, prefix = timezone.now(), activity_url_prefix()
-    return [_event(row, now=now, url_prefix=prefix, with_assignee=team) for row in rows[:MAX_EVENTS]]
+    rows, params = activities.values(*fields)[:MAX_EVENTS].query.sql_with_params()
+    sql = _EVENTS_JSON_SQL.format(props=_PROPS.format(assignee=_ASSIGNEE if team else ""), rows=rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (timezone.get_current_timezone_name(), timezone.now(), activity_url_prefix(), *params))
+        return cursor.fetchone()[0]
 
 
 def calendar_event(*, user: User, activity: Activity) -> dict[str, Any]:

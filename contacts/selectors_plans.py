@@ -4,9 +4,11 @@ A period is a local (Europe/Kyiv) week from Monday or a calendar month, i.e. the
 [start, end) of aware datetimes at local midnight. Actual values come from a constant number of
 aggregate queries for all the users together, never one query per user:
 
-- calls, meetings, visits: the user's interactions by channel (an index-only count on contacts_inter_user_idx);
+- calls, meetings, visits: the user's interactions by channel, and hours: actual durations of the user's done
+  activities completed in the period, both summed from the daily rollup PlanDay that database triggers keep
+  (a month of a team's interactions is ~90,000 rows at size L); ranges that are not whole local days count
+  the rows themselves (index-only on contacts_inter_user_idx and contacts_act_done_idx);
 - new clients: companies created with the user as owner (contacts_co_owner_created_idx);
-- hours: actual durations of the user's done activities completed in the period (contacts_act_done_idx);
 - won amount: the provider registered with `contacts.registry.register_plan_metric("won_amount", fn)`
   (the deals app); without one the actual value is None and shows as "—".
 """
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -26,8 +29,10 @@ from django.db.models import Count, DateField, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format, localize
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +43,7 @@ from contacts.models import (
     Company,
     Interaction,
     InteractionChannel,
+    PlanDay,
     PlanPeriod,
     WorkPlan,
 )
@@ -154,43 +160,67 @@ def _hours(duration: timedelta | None) -> Decimal:
     return (seconds / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def _local_day(moment: datetime) -> date | None:
+    """The local date of a local midnight (a period bound), else None."""
+    local = moment.astimezone(_zone())
+    return local.date() if local.time() == time.min else None
+
+
 def _collect(
     user_ids: list[int], start: datetime, end: datetime, trunc: str | None
 ) -> dict[tuple[int, date | None], Actuals]:
-    """Three aggregate queries for all users, grouped by user (and by local week or month with `trunc`)."""
-    found: dict[tuple[int, date | None], Actuals] = {}
+    """Two aggregate queries for all users, grouped by user (and by local week or month with `trunc`).
 
-    def bucket(qs: QuerySet, column: str) -> tuple[QuerySet, list[str]]:
+    Calls, meetings, visits and hours come from the daily rollup (PlanDay) when the range is whole
+    local days, as every period is; any other range counts the raw rows.
+    """
+    found: dict[tuple[int, date | None], Actuals] = {}
+    kind = "week" if trunc == PlanPeriod.WEEK else "month"
+
+    def bucket(qs: QuerySet, column: str, tzinfo: ZoneInfo | None = None) -> tuple[QuerySet, list[str]]:
         if trunc is None:
             return qs, []
-        kind = "week" if trunc == PlanPeriod.WEEK else "month"
-        return qs.annotate(bucket=Trunc(column, kind, output_field=DateField(), tzinfo=_zone())), ["bucket"]
+        return qs.annotate(bucket=Trunc(column, kind, output_field=DateField(), tzinfo=tzinfo)), ["bucket"]
 
     def entry(user_id: int, row: dict) -> Actuals:
         return found.setdefault((user_id, row.get("bucket")), Actuals())
 
+    first, last = _local_day(start), _local_day(end)
+    if first is None or last is None:
+        _collect_raw(user_ids, start, end, bucket, entry)
+    else:
+        days, extra = bucket(PlanDay.objects.filter(user_id__in=user_ids, day__gte=first, day__lt=last), "day")
+        totals = {"n_calls": Sum("calls"), "n_meetings": Sum("meetings"), "n_visits": Sum("visits")}
+        for row in days.values("user_id", *extra).annotate(**totals, spent=Sum("spent")).order_by():
+            actual = entry(row["user_id"], row)
+            actual.calls, actual.meetings, actual.visits = row["n_calls"], row["n_meetings"], row["n_visits"]
+            actual.hours = _hours(row["spent"])
+
+    companies = Company.objects.filter(owner_id__in=user_ids, created_at__gte=start, created_at__lt=end)
+    companies, extra = bucket(companies, "created_at", _zone())
+    for row in companies.values("owner_id", *extra).annotate(n=Count("*")).order_by():
+        entry(row["owner_id"], row).new_clients = row["n"]
+    return found
+
+
+def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
+    """Calls, meetings, visits and hours counted from the interactions and activities themselves."""
     interactions = Interaction.objects.filter(
         user_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end, channel__in=list(CHANNEL_METRIC)
     )
-    interactions, extra = bucket(interactions, "occurred_at")
+    interactions, extra = bucket(interactions, "occurred_at", _zone())
     for row in interactions.values("user_id", "channel", *extra).annotate(n=Count("*")).order_by():
         actual = entry(row["user_id"], row)
         key = CHANNEL_METRIC[row["channel"]]
         setattr(actual, key, getattr(actual, key) + row["n"])
 
-    companies = Company.objects.filter(owner_id__in=user_ids, created_at__gte=start, created_at__lt=end)
-    companies, extra = bucket(companies, "created_at")
-    for row in companies.values("owner_id", *extra).annotate(n=Count("*")).order_by():
-        entry(row["owner_id"], row).new_clients = row["n"]
-
     # status=DONE exactly as in the partial index contacts_act_done_idx.
     done = Activity.objects.filter(
         status=ActivityStatus.DONE, assignee_id__in=user_ids, completed_at__gte=start, completed_at__lt=end
     )
-    done, extra = bucket(done, "completed_at")
+    done, extra = bucket(done, "completed_at", _zone())
     for row in done.values("assignee_id", *extra).annotate(spent=Sum("actual_duration")).order_by():
         entry(row["assignee_id"], row).hours = _hours(row["spent"])
-    return found
 
 
 def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
@@ -214,7 +244,36 @@ def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> di
 # --- Plan vs actual ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+class NumberText:
+    """Plan values as the active language writes them: amounts as `floatformat:"-2g"` (grouped, two decimals
+    unless whole), counts as `{{ value }}`, None as "—".
+
+    The separators are read once per page: Django's floatformat reads them on every call (~30 µs),
+    and a team page shows hundreds of values.
+    """
+
+    def __init__(self) -> None:
+        self.decimal = get_format("DECIMAL_SEPARATOR")
+        self.thousand = get_format("THOUSAND_SEPARATOR")
+        # Python's "," groups by threes; any other grouping takes Django's own (slow) path.
+        self.fast = get_format("NUMBER_GROUPING") == 3
+
+    def __call__(self, value: Decimal | int | None, *, is_amount: bool) -> str:
+        if value is None:
+            return "—"
+        if not is_amount:
+            return str(value) if not settings.USE_THOUSAND_SEPARATOR else str(localize(value))
+        if not self.fast:
+            return str(floatformat(value, "-2g"))
+        number = Decimal(value)
+        if number == int(number):
+            text = f"{int(number):,}"
+        else:
+            text = f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+        return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousand)
+
+
+@dataclass(slots=True)  # not frozen: a team page builds hundreds, and frozen __init__ is several times slower
 class MetricProgress:
     key: str
     label: str | Promise
@@ -223,6 +282,8 @@ class MetricProgress:
     actual: Decimal | int | None  # None: not computed (no provider)
     percent: int | None  # of the plan done; None without a plan (or a zero target) or an actual value
     is_behind: bool
+    plan_text: str = ""  # as shown (NumberText)
+    actual_text: str = ""
 
     @property
     def bar_percent(self) -> int:
@@ -237,18 +298,19 @@ class PlanProgress:
     metrics: list[MetricProgress]
     elapsed_percent: int
     can_edit: bool = False
+    history_url: str = ""  # the team page's links of the row
+    edit_url: str = ""
+    is_behind: bool = field(init=False)  # in some metric (the team table asks twice a row)
+    has_plan: bool = field(init=False)
 
-    @property
-    def is_behind(self) -> bool:
-        return any(metric.is_behind for metric in self.metrics)
-
-    @property
-    def has_plan(self) -> bool:
-        return self.plan is not None
+    def __post_init__(self) -> None:
+        self.is_behind = any(metric.is_behind for metric in self.metrics)
+        self.has_plan = self.plan is not None
 
 
-def _progress(user: User, period: Period, plan: WorkPlan | None, actual: Actuals, now: datetime) -> PlanProgress:
-    elapsed = period.elapsed(now)
+def _progress(
+    user: User, period: Period, plan: WorkPlan | None, actual: Actuals, elapsed: Decimal, text: NumberText
+) -> PlanProgress:
     metrics = []
     for metric in METRICS:
         target = getattr(plan, metric.key) if plan is not None else None
@@ -259,7 +321,9 @@ def _progress(user: User, period: Period, plan: WorkPlan | None, actual: Actuals
             share = Decimal(value) / Decimal(target)
             percent = int(share * 100)
             behind = share < elapsed - BEHIND_MARGIN
-        metrics.append(MetricProgress(metric.key, metric.label, metric.is_amount, target, value, percent, behind))
+        shown = text(target, is_amount=metric.is_amount), text(value, is_amount=metric.is_amount)
+        row = (metric.key, metric.label, metric.is_amount, target, value, percent, behind)
+        metrics.append(MetricProgress(*row, *shown))
     return PlanProgress(user, period, plan, metrics, elapsed_percent=int(elapsed * 100))
 
 
@@ -268,7 +332,7 @@ def my_plan(*, user: User, period: str, starts_on: date) -> PlanProgress:
     current = Period.of(period, starts_on)
     plan = WorkPlan.objects.visible_to(user).filter(user=user, period=current.kind, starts_on=current.starts_on).first()
     actual = plan_actuals(users=[user], start=current.start, end=current.end)[user.pk]
-    return _progress(user, current, plan, actual, timezone.now())
+    return _progress(user, current, plan, actual, current.elapsed(), NumberText())
 
 
 # --- Who sees and sets whose plans ---------------------------------------------------------------------
@@ -372,18 +436,24 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     result = TeamPlans(teams=teams, team=chosen, period=current)
     if chosen is None:
         return result
-    members = list(User.objects.filter(team=chosen, is_active=True).select_related("team").order_by("full_name", "pk"))
+    # The row shows the name (User.__str__); plan_can_set reads the team.
+    people = User.objects.filter(team=chosen, is_active=True).only("pk", "full_name", "email", "team_id", "is_active")
+    members = list(people.order_by("full_name", "pk"))
     plans = {
         plan.user_id: plan
-        for plan in WorkPlan.objects.visible_to(viewer).filter(
-            user__in=members, period=current.kind, starts_on=current.starts_on
-        )
+        for plan in WorkPlan.objects.visible_to(viewer)
+        .filter(user_id__in=[member.pk for member in members], period=current.kind, starts_on=current.starts_on)
+        .only("user_id", "team_id", *(metric.key for metric in METRICS))
     }
     actuals = plan_actuals(users=members, start=current.start, end=current.end)
-    now = timezone.now()
+    elapsed, text = current.elapsed(), NumberText()
+    history_url, edit_url = reverse("contacts:plan-history"), reverse("contacts:plan-edit")
+    kind, starts_on = current.kind, current.starts_on.isoformat()
     for member in members:
-        row = _progress(member, current, plans.get(member.pk), actuals[member.pk], now)
+        row = _progress(member, current, plans.get(member.pk), actuals[member.pk], elapsed, text)
         row.can_edit = plan_can_set(actor=viewer, user=member)
+        row.history_url = f"{history_url}?user={member.pk}&period={kind}"
+        row.edit_url = f"{edit_url}?user={member.pk}&period={kind}&starts_on={starts_on}"
         result.rows.append(row)
     return result
 
@@ -392,7 +462,7 @@ def plan_history(*, user: User, period: str, limit: int = 12) -> list[PlanProgre
     """The user's past `limit` periods before the current one, newest first, plan vs actual.
 
     The caller has checked that the viewer may see `user` (plan_person_get). Actual values come
-    from the same three grouped queries for all periods; a registered won-amount provider is
+    from the same two grouped queries for all periods; a registered won-amount provider is
     called once per period.
     """
     current = Period.current(period)
@@ -406,13 +476,13 @@ def plan_history(*, user: User, period: str, limit: int = 12) -> list[PlanProgre
     }
     found = _collect([user.pk], oldest.start, current.start, trunc=current.kind)
     won = registry.plan_metric("won_amount")
-    now = timezone.now()
+    now, text = timezone.now(), NumberText()
     rows = []
     for p in periods:
         actual = found.get((user.pk, p.starts_on), Actuals())
         if won is not None:
             actual.won_amount = Decimal(won([user], p.start, p.end).get(user.pk) or 0)
-        rows.append(_progress(user, p, plans.get(p.starts_on), actual, now))
+        rows.append(_progress(user, p, plans.get(p.starts_on), actual, p.elapsed(now), text))
     return rows
 
 

@@ -71,10 +71,10 @@ def calendar_events(request: HttpRequest) -> JsonResponse:
             raise ValidationError({"scope": _("Choose your own calendar or the team's.")})
     except ValidationError as error:
         return _json_error(error)
-    events = selectors_calendar.calendar_events(
+    events = selectors_calendar.calendar_events_json(
         user=request.user, start=start, end=end, scope=scope, member=int(member) if member else None
     )
-    return JsonResponse(events, safe=False, json_dumps_params={"ensure_ascii": False})
+    return HttpResponse(events, content_type="application/json")
 
 
 @login_required

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -546,6 +548,14 @@ def test_my_day_has_every_section_bounded_and_preloaded(owner, busy_day, django_
     assert day["birthdays_today"][0].turns == timezone.localdate().year - 1990
 
 
+def test_my_day_pending_assignments_read_their_index(owner):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = selectors_activities.pending_assignments(user=owner)[:11].explain()
+
+    assert "contacts_act_pending_idx" in plan
+
+
 def test_my_day_overdue_is_capped_with_a_count_of_the_rest(owner):
     Activity.objects.bulk_create(
         ActivityFactory.build(assignee=owner, starts_at=today_at(9, -1) - timedelta(minutes=i))
@@ -653,6 +663,26 @@ def test_snooze_within_the_section_updates_the_row_in_place(client, owner):
     assert f'id="activity-{activity.pk}"' in html
     assert "#section-" not in html
     assert timezone.localtime(today_at(10, 3)).strftime("%H:%M") in html
+
+
+def test_row_buttons_escape_the_section_and_carry_the_csrf_field(owner):
+    # The buttons are written by {% activity_actions %} in Python; the section comes from the request.
+    activity = ActivityFactory(assignee=owner, starts_at=today_at(9, 3))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    client.get(reverse("contacts:my-day"))  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+
+    section = '"><script>alert(1)</script>'
+    response = client.post(
+        url("activity-snooze", activity.pk), {"section": section, "by": "1h"}, headers={**HTMX, "X-CSRFToken": token}
+    )
+
+    html = response.content.decode()
+    assert "<script>alert(1)" not in html
+    assert "?section=&quot;&gt;&lt;script&gt;" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'data-testid="snooze-tomorrow"' in html
 
 
 def test_reschedule_in_place_and_bad_input_stays_in_the_form(client, owner):

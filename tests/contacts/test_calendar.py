@@ -14,10 +14,11 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from contacts import selectors_calendar, services_calendar
-from contacts.models import ActivityKind, ActivityStatus, CalendarFeed, Reminder
+from contacts.models import Activity, ActivityKind, ActivityStatus, CalendarFeed, Reminder
 from crm.models import Role
 from tests.conftest import make_user
-from tests.contacts.factories import ActivityFactory, CompanyFactory
+from tests.contacts.factories import ActivityFactory, CompanyFactory, PersonFactory
+from tests.crm.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +188,40 @@ def test_events_are_render_ready(client, owner):
     assert trip["durationEditable"] is False
 
 
+@pytest.mark.parametrize("scope", ["mine", "team"])
+def test_events_built_by_the_database_match_the_python_event(client, manager, scope):
+    # The feed is one JSON text from PostgreSQL (calendar_events_json); a moved event is built in Python
+    # (calendar_event): both must give FullCalendar the same objects.
+    moment = timezone.now().replace(microsecond=0)
+    # 25 October 2026: the clocks go back in Kyiv, so a local midnight is not 24 hours after the previous one.
+    autumn = kyiv(2026, 10, 25)
+    shapes = [
+        {"starts_at": moment - timedelta(hours=2)},
+        {"starts_at": moment + timedelta(hours=2), "ends_at": moment + timedelta(hours=3, minutes=30)},
+        {"starts_at": moment - timedelta(hours=3), "ends_at": moment - timedelta(hours=1)},
+        {"starts_at": moment - timedelta(hours=3), "ends_at": moment + timedelta(hours=1)},
+        {"starts_at": moment - timedelta(days=1), "status": ActivityStatus.DONE, "kind": ActivityKind.MEETING},
+        {"starts_at": moment - timedelta(days=2), "status": ActivityStatus.CANCELLED},
+        {"starts_at": autumn, "is_all_day": True},
+        {"starts_at": autumn, "ends_at": autumn + timedelta(days=2), "is_all_day": True},
+        {"starts_at": timezone.make_aware(datetime.combine(timezone.localdate(), time.min)), "is_all_day": True},
+        {"starts_at": kyiv(2026, 10, 24, 23, 30), "ends_at": kyiv(2026, 10, 25, 3, 15)},
+        {"starts_at": moment + timedelta(days=1), "subject": 'Say "hi" \\ <b>Привіт</b>\n'},
+    ]
+    activities = [ActivityFactory(assignee=manager, **shape) for shape in shapes]
+    client.force_login(manager)
+    start, end = str(timezone.localdate() - timedelta(days=40)), str(timezone.localdate() + timedelta(days=20))
+
+    payload = {e["id"]: e for e in events(client, start, end, scope=scope)}
+    payload.update({e["id"]: e for e in events(client, "2026-10-20", "2026-10-30", scope=scope)})
+
+    for activity in activities:
+        expected = selectors_calendar.calendar_event(user=manager, activity=activity)
+        if scope == "team":
+            expected["extendedProps"]["assignee"] = manager.full_name
+        assert payload[activity.pk] == expected
+
+
 def test_events_range_takes_kyiv_wall_clock_times(client, owner):
     ActivityFactory(assignee=owner, subject="late evening", starts_at=kyiv(2026, 10, 31, 23, 30))
     client.force_login(owner)
@@ -252,8 +287,31 @@ def test_events_run_a_constant_number_of_queries(
         assert len(events(client, scope=scope)) == (19 if scope == "mine" else 38)
 
 
+def _analyze_a_realistic_spread() -> None:
+    """400 activities of 40 people in 8 teams over a year, with companies and people, and fresh statistics.
+
+    On a nearly empty table every index costs the same (with PostgreSQL 18's skip scan, an index on
+    company or person whose column is all NULL looks as good as the team index), and the planner's pick
+    would depend on the statistics earlier tests left behind.
+    """
+    teams = [TeamFactory() for _ in range(8)]
+    users = [UserFactory(team=teams[i % 8]) for i in range(40)]
+    people = [PersonFactory(owner=users[i % 40]) for i in range(20)]
+    Activity.objects.bulk_create(
+        Activity(
+            kind=ActivityKind.CALL, subject=f"spread {i}", starts_at=kyiv(2026, 1, 1) + timedelta(hours=22 * i),
+            assignee=users[i % 40], created_by=users[i % 40], team=users[i % 40].team,
+            company_id=people[i % 20].company_id, person=people[i % 20],
+        )
+        for i in range(400)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_activity")
+
+
 def test_events_query_uses_the_assignee_and_team_indexes(manager, director, outsider):
     start, end = kyiv(2026, 10, 1), kyiv(2026, 11, 1)
+    _analyze_a_realistic_spread()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         mine = selectors_calendar.calendar_activities(user=manager, start=start, end=end).explain()

@@ -9,12 +9,15 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.template.defaultfilters import floatformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import localize
 
 from contacts import registry
 from contacts.models import ActivityStatus, Company, InteractionChannel, PlanPeriod, WorkPlan
-from contacts.selectors_plans import Period, my_plan, plan_actuals, plan_history, team_plans
+from contacts.selectors_plans import NumberText, Period, my_plan, plan_actuals, plan_history, team_plans
 from contacts.services_plans import workplan_save
 from crm.models import Role
 from tests.conftest import make_user
@@ -154,7 +157,7 @@ def test_actuals_run_a_constant_number_of_queries(team, provider):
             plan_actuals(users=users, start=MARCH.start, end=MARCH.end)
         return len(queries)
 
-    assert count(3) == count(10) == 3
+    assert count(3) == count(10) == 2  # the daily rollup, new clients (the provider here runs none)
 
 
 # --- plan vs actual and "behind" ----------------------------------------------------------------------
@@ -219,7 +222,7 @@ def test_plan_history_shows_past_periods_newest_first(owner, manager):
     with CaptureQueriesContext(connection) as queries:
         rows = plan_history(user=owner, period=PlanPeriod.MONTH)
 
-    assert len(queries) == 4  # plans + three grouped actual queries
+    assert len(queries) == 3  # plans + two grouped actual queries (the daily rollup, new clients)
     assert [row.period for row in rows] == [current.shift(-n) for n in range(1, 13)]
     metrics = {m.key: m for m in rows[0].metrics}
     assert (metrics["calls"].actual, metrics["calls"].plan, metrics["calls"].percent) == (1, 2, 50)
@@ -476,3 +479,16 @@ def test_history_page_lists_past_periods(client, owner, manager):
     html = page.content.decode()
     assert f'data-period="{last.starts_on.isoformat()}"' in html
     assert str(owner) in html
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_plan_values_are_written_as_floatformat_writes_them(language):
+    # NumberText replaces `floatformat:"-2g"` (amounts) and `{{ value }}` (counts) on the plan pages.
+    values = ["0", "1", "0.1", "12.5", "999.99", "1000", "1234.5", "1234567.891", "1500.505", "0.005", "20000.00"]
+    with translation.override(language):
+        text = NumberText()
+        for value in map(Decimal, values):
+            assert text(value, is_amount=True) == floatformat(value, "-2g"), value
+        for count in (0, 7, 1234, 1234567):
+            assert text(count, is_amount=False) == str(localize(count))
+        assert text(None, is_amount=True) == "—"
