@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from contacts.models import (
@@ -13,6 +14,7 @@ from contacts.models import (
     Interaction,
     InteractionAttachment,
     Person,
+    PlanDay,
     Reminder,
     SavedFilter,
     WorkPlan,
@@ -190,3 +192,23 @@ class WorkPlanAdmin(SimpleHistoryAdmin):
     search_fields = ["user__email", "user__full_name"]
     autocomplete_fields = ["user", "team", "created_by"]
     list_select_related = ["user"]
+
+
+@admin.register(PlanDay)
+class PlanDayAdmin(admin.ModelAdmin):
+    """Read-only: the rows are kept by database triggers (migration 0011)."""
+
+    list_display = ["user", "day", "calls", "meetings", "visits", "spent"]
+    list_filter = ["day"]
+    search_fields = ["user__email", "user__full_name"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PlanDay | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PlanDay | None = None) -> bool:
+        return False

@@ -19,7 +19,7 @@ def admin_client(client):
     [
         "crm.user", "crm.team", "crm.notification", "crm.job", "crm.integrationtoken", "contacts.company",
         "contacts.person", "contacts.contactpoint", "contacts.interaction", "contacts.interactionattachment",
-        "contacts.employment", "contacts.consent", "contacts.industry", "contacts.savedfilter",
+        "contacts.employment", "contacts.consent", "contacts.industry", "contacts.savedfilter", "contacts.planday",
     ],
 )  # fmt: skip
 def test_changelists_search_and_filter(admin_client, model, owner, django_assert_max_num_queries):
