@@ -414,8 +414,14 @@ class Deal(BaseModel):
             # The list filtered by stage (a board column's deals), newest first.
             models.Index(fields=["stage", "-created_at", "id"], name="deals_deal_stage_idx"),
             models.Index(fields=["expected_close_date"], name="deals_deal_close_idx"),
-            # Work plans: won amount per owner in a period.
-            models.Index(fields=["owner", "closed_at"], condition=Q(status=DealStatus.WON), name="deals_deal_won_idx"),
+            # Work plans: won amount per owner in a period, index-only (the amount is in the index: a month of a
+            # 70-person team is ~4,000 deals on ~2,000 heap pages at size L).
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["amount"],
+                condition=Q(status=DealStatus.WON),
+                name="deals_deal_won_amount_idx",
+            ),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="deals_deal_title_trgm_idx"),
         ]
 

@@ -673,7 +673,10 @@ def product_for_line(*, pk: int) -> Product | None:
 
 
 def won_amount(users: Sequence[User], start: datetime, end: datetime) -> dict[int, Decimal]:
-    """Plan metric "won_amount": Σ amount of deals won in [start, end) per owner, one query (deals_deal_won_idx)."""
+    """Plan metric "won_amount": Σ amount of deals won in [start, end) per owner.
+
+    One index-only query (deals_deal_won_amount_idx).
+    """
     rows = (
         Deal.objects.filter(
             status=DealStatus.WON, owner_id__in=[user.pk for user in users], closed_at__gte=start, closed_at__lt=end

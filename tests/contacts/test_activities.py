@@ -538,11 +538,15 @@ def test_my_day_has_every_section_bounded_and_preloaded(owner, busy_day, django_
         rendered += [(row.company, row.assignee) for row in day["given"].rows]
 
     assert len(rendered) == 15
-    assert day["overdue"].rows == rows["overdue"]  # newest first
-    assert day["today_rows"].rows == rows["today"]
-    assert day["week"].rows == rows["week"]
-    assert day["pending"].rows == rows["pending"]
-    assert day["given"].rows == rows["given"]
+    # Plain rows (ActivityRow), not model instances: the same activities in the same order, with the names.
+    for key, expected in (("overdue", "overdue"), ("today_rows", "today"), ("week", "week")):  # overdue newest first
+        assert [row.pk for row in day[key].rows] == [activity.pk for activity in rows[expected]]
+    assert [row.pk for row in day["pending"].rows] == [activity.pk for activity in rows["pending"]]
+    assert [row.pk for row in day["given"].rows] == [activity.pk for activity in rows["given"]]
+    for row in (*day["overdue"].rows, *day["given"].rows):
+        activity = Activity.objects.select_related("company", "person", "assignee", "created_by").get(pk=row.pk)
+        assert (row.company, row.person) == (str(activity.company or ""), str(activity.person or ""))
+        assert (row.assignee, row.created_by) == (str(activity.assignee), str(activity.created_by))
     assert set(day["birthdays_today"]) == set(people[:3])
     assert [person for _day, person in day["birthdays_week"]] == people[3:]
     assert day["birthdays_today"][0].turns == timezone.localdate().year - 1990
