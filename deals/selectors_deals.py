@@ -33,8 +33,10 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
+from crm.lib.cached import cached_aggregate, scope_key
 from crm.models import Team, User
 from crm.templatetags.crm_urls import pk_url
+from deals import aggregates
 from deals.formatting import Money, day
 from deals.models import (
     Deal,
@@ -145,10 +147,23 @@ def _open_deals(user: User, pipeline_id: int, filters: BoardFilters) -> QuerySet
 def column_totals(
     *, user: User, pipeline_id: int, filters: BoardFilters, stage_ids: Iterable[int] | None = None
 ) -> dict[int, ColumnTotals]:
-    """stage id → count, sum and weighted sum of the open deals the user sees: ONE grouped query."""
+    """stage id → count, sum and weighted sum of the open deals the user sees: ONE grouped query.
+
+    Cached (crm.lib.cached) per scope, pipeline and filters: the sums read every open deal of the pipeline
+    (20k at size L, ~15 ms); every write of a deal invalidates them.
+    """
+    stages = None if stage_ids is None else sorted(stage_ids)
+    parts = (scope_key(user), pipeline_id, filters, stages)
+    compute = lambda: _column_totals(user=user, pipeline_id=pipeline_id, filters=filters, stages=stages)  # noqa: E731
+    return cached_aggregate(aggregates.DEALS, parts, compute)
+
+
+def _column_totals(
+    *, user: User, pipeline_id: int, filters: BoardFilters, stages: list[int] | None
+) -> dict[int, ColumnTotals]:
     qs = _open_deals(user, pipeline_id, filters)
-    if stage_ids is not None:
-        qs = qs.filter(stage_id__in=list(stage_ids))
+    if stages is not None:
+        qs = qs.filter(stage_id__in=stages)
     rows = (
         qs.order_by()
         .values("stage_id")
