@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -29,6 +30,7 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
@@ -223,6 +225,56 @@ class BoardCard:
     probability: str
     close_label: str
     owner_name: str
+
+    @property
+    def html(self) -> SafeString:
+        return _card_html(self, "")
+
+    @property
+    def oob_html(self) -> SafeString:
+        return _card_html(self, ' hx-swap-oob="true"')
+
+
+# The card's markup (the deal-card partial of deal_board.html prints it). A board shows up to 84 cards of a
+# dozen values each: printed through the template engine they cost ~8 ms, one format_html each ~0.02 ms.
+_CARD_HTML = (
+    '<article id="deal-card-{ref}" class="card deal-card mb-2" data-deal-id="{ref}" data-version="{version}"'
+    ' data-move-url="{move_url}" data-testid="deal-card"{oob}>\n'
+    '  <div class="card-body p-2">\n'
+    '    <a href="{url}" class="fw-semibold d-block text-truncate link-body-emphasis" draggable="false">{title}</a>\n'
+    '    <div class="small text-body-secondary text-truncate">{company}</div>\n'
+    '    <div class="d-flex justify-content-between small mt-1">\n'
+    '      <span data-testid="card-amount">{amount} ₴</span>\n'
+    '      <span class="text-body-secondary">{probability} %</span>\n'
+    "    </div>\n"
+    '    <div class="d-flex justify-content-between small text-body-secondary">\n'
+    '      <span class="text-nowrap">{close}</span>\n'
+    '      <span class="text-truncate ms-2">{owner}</span>\n'
+    "    </div>\n"
+    "  </div>\n"
+    "</article>"
+)
+_CLOSE_HTML = '<i class="bi bi-calendar-event" aria-hidden="true"></i> {}'
+
+
+def _card_html(card: BoardCard, oob: str) -> SafeString:
+    # html.escape is what django.utils.html.escape runs, without its lazy-string wrapper (~1k values a board).
+    close = _CLOSE_HTML.format(escape(card.close_label)) if card.close_label else ""
+    return mark_safe(  # every value is escaped here; `oob` is one of two constants
+        _CARD_HTML.format(
+            ref=escape(card.ref),
+            version=escape(card.version),
+            move_url=escape(card.move_url),
+            oob=oob,
+            url=escape(card.url),
+            title=escape(card.title),
+            company=escape(card.company_name),
+            amount=escape(card.amount),
+            probability=escape(card.probability),
+            close=close,
+            owner=escape(card.owner_name),
+        )
+    )
 
 
 _CARD_FIELDS = (
