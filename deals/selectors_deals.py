@@ -408,7 +408,9 @@ def move_columns(*, user: User, deal: Deal, filters: BoardFilters) -> list[Colum
 
 def open_stages(*, pipeline: Pipeline) -> list[Stage]:
     """The stages a deal can be moved to by hand (closing is win / lose), in board order."""
-    return [stage for stage in pipeline.stages.order_by("order", "pk") if not (stage.is_won or stage.is_lost)]
+    # .all() (sorted here) uses the stages deal_get preloaded.
+    stages = sorted(pipeline.stages.all(), key=lambda stage: (stage.order, stage.pk))
+    return [stage for stage in stages if not (stage.is_won or stage.is_lost)]
 
 
 def stage_get(*, pk: int) -> Stage:
@@ -543,10 +545,15 @@ def deal_get(*, user: User, pk: int) -> Deal:
         Deal.objects.visible_to(user).select_related("company", "person", "owner", "team"),
         pk=pk,
     )
-    stage = Stage.objects.select_related("pipeline").get(pk=deal.stage_id)
+    # The pipeline's stages come along (the card's "move to" select lists them: open_stages reads them).
+    stages = list(
+        Stage.objects.select_related("pipeline").filter(Q(pipeline_id=deal.pipeline_id) | Q(pk=deal.stage_id))
+    )
+    stage = next(stage for stage in stages if stage.pk == deal.stage_id)
     deal.stage = stage
     if stage.pipeline_id == deal.pipeline_id:
-        deal.pipeline = stage.pipeline
+        pipeline = deal.pipeline = stage.pipeline
+        pipeline._prefetched_objects_cache = {"stages": [s for s in stages if s.pipeline_id == pipeline.pk]}
     return deal
 
 
@@ -648,10 +655,38 @@ def time_in_stages(visits: Sequence[StageVisit], *, current_stage_id: int | None
     return list(totals.values())
 
 
+# What deals/includes/activity_list.html prints (is_overdue reads status, ends_at, starts_at), and only that:
+# activities and interactions are wide rows (descriptions, bodies, durations) of other apps.
+_ACTIVITY_COLUMNS = (
+    "kind",
+    "subject",
+    "status",
+    "starts_at",
+    "ends_at",
+    "assignee__full_name",
+    "assignee__email",
+    "person__last_name",
+    "person__first_name",
+    "person__patronymic",
+)
+_INTERACTION_COLUMNS = (
+    "subject",
+    "occurred_at",
+    "channel",
+    "body",
+    "outcome",
+    "user__full_name",
+    "user__email",
+    "person__last_name",
+    "person__first_name",
+    "person__patronymic",
+)
+
+
 def deal_activities(*, user: User, deal: Deal, limit: int = CARD_ACTIVITIES) -> dict[str, list[Activity]]:
     """Activities linked to the deal (generic link) and the company's open ones, soonest first."""
     content_type = ContentType.objects.get_for_model(Deal)
-    visible = Activity.objects.visible_to(user).select_related("assignee", "person")
+    visible = Activity.objects.visible_to(user).select_related("assignee", "person").only(*_ACTIVITY_COLUMNS)
     linked = list(visible.filter(content_type=content_type, object_id=deal.pk).order_by("-starts_at", "-pk")[:limit])
     planned = list(
         visible.filter(company_id=deal.company_id, status=ActivityStatus.PLANNED)
@@ -668,6 +703,7 @@ def deal_interactions(*, user: User, deal: Deal, limit: int = CARD_INTERACTIONS)
         Interaction.objects.visible_to(user)
         .filter(content_type=content_type, object_id=deal.pk)
         .select_related("person", "user")
+        .only(*_INTERACTION_COLUMNS)
         .order_by("-occurred_at", "-pk")[:limit]
     )
 

@@ -84,7 +84,6 @@ def _card_context(request: HtmxHttpRequest, deal: Deal) -> dict[str, Any]:
     return {
         "deal": deal,
         "can_change": services.can_change(deal=deal, user=request.user),
-        "lose_form": LoseForm(initial={"version": deal.version, "competitor": deal.competitor}),
         "open_stages": selectors.open_stages(pipeline=deal.pipeline),
     }
 
