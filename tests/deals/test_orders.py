@@ -1017,6 +1017,21 @@ def test_log_a_contact_about_the_order(client, owner):
     assert Interaction.objects.count() == 1
 
 
+def test_the_contact_form_loads_when_its_tab_opens(client, owner):
+    company = CompanyFactory(owner=owner)
+    order = _order(owner, company, OrderProductFactory())
+    client.force_login(owner)
+    url = reverse("deals:order-interaction-create", args=[order.pk])
+    card = client.get(reverse("deals:order-detail", args=[order.pk])).content.decode()
+    assert 'data-testid="order-interaction-form"' not in card
+    assert f'hx-get="{url}"' in card
+    response = client.get(url, headers={"HX-Request": "true"})
+    content = response.content.decode()
+    assert 'data-testid="order-interaction-form"' in content
+    assert "<html" not in content
+    assert f"Order {order.number}" in content  # the subject is pre-filled
+
+
 def test_order_changes_tab(client, owner, outsider):
     company = CompanyFactory(owner=owner)
     order = _order(owner, company, OrderProductFactory())
