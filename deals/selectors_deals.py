@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from html import escape
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -39,7 +38,7 @@ from crm.lib.cached import cached_aggregate, scope_key
 from crm.models import Team, User
 from crm.templatetags.crm_urls import pk_url
 from deals import aggregates
-from deals.formatting import Money, day
+from deals.formatting import Money, day, markup
 from deals.models import (
     Deal,
     DealLine,
@@ -254,26 +253,24 @@ _CARD_HTML = (
     "  </div>\n"
     "</article>"
 )
-_CLOSE_HTML = '<i class="bi bi-calendar-event" aria-hidden="true"></i> {}'
+_CLOSE_HTML = '<i class="bi bi-calendar-event" aria-hidden="true"></i> {label}'
 
 
 def _card_html(card: BoardCard, oob: str) -> SafeString:
-    # html.escape is what django.utils.html.escape runs, without its lazy-string wrapper (~1k values a board).
-    close = _CLOSE_HTML.format(escape(card.close_label)) if card.close_label else ""
-    return mark_safe(  # every value is escaped here; `oob` is one of two constants
-        _CARD_HTML.format(
-            ref=escape(card.ref),
-            version=escape(card.version),
-            move_url=escape(card.move_url),
-            oob=oob,
-            url=escape(card.url),
-            title=escape(card.title),
-            company=escape(card.company_name),
-            amount=escape(card.amount),
-            probability=escape(card.probability),
-            close=close,
-            owner=escape(card.owner_name),
-        )
+    close = markup(_CLOSE_HTML, label=card.close_label) if card.close_label else ""
+    return markup(
+        _CARD_HTML,
+        ref=card.ref,
+        version=card.version,
+        move_url=card.move_url,
+        oob=mark_safe(oob),  # one of two constants
+        url=card.url,
+        title=card.title,
+        company=card.company_name,
+        amount=card.amount,
+        probability=card.probability,
+        close=close,
+        owner=card.owner_name,
     )
 
 
@@ -436,6 +433,38 @@ class DealRow:
     probability: str
     close_label: str
     owner_name: str
+
+    @property
+    def html(self) -> SafeString:
+        return markup(
+            _ROW_HTML,
+            url=self.url,
+            title=self.title,
+            company=self.company_name,
+            stage=self.stage_name,
+            badge=_STATUS_BADGES.get(self.status, "text-bg-secondary"),
+            status=self.status_label,
+            amount=self.amount,
+            probability=self.probability,
+            close=self.close_label,
+            owner=self.owner_name,
+        )
+
+
+# A row of deal_list.html (50 a page: through the template engine ~5 ms, here ~0.5 ms).
+_ROW_HTML = (
+    '<tr data-testid="row">\n'
+    '  <td><a href="{url}" class="fw-semibold">{title}</a></td>\n'
+    "  <td>{company}</td>\n"
+    "  <td>{stage}</td>\n"
+    '  <td><span class="badge {badge}">{status}</span></td>\n'
+    '  <td class="text-end">{amount}</td>\n'
+    '  <td class="text-end">{probability} %</td>\n'
+    "  <td>{close}</td>\n"
+    "  <td>{owner}</td>\n"
+    "</tr>"
+)
+_STATUS_BADGES = {DealStatus.WON: "text-bg-success", DealStatus.LOST: "text-bg-danger"}
 
 
 @dataclass
