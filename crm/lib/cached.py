@@ -15,6 +15,7 @@ pre-commit rows between the two bumps is never read.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from crm.models import User
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 TTL = 300  # seconds: the longest another user's change may take to show when no write bumps the version
 
@@ -49,9 +51,12 @@ def _version(namespace: str) -> int:
 def _incr(namespace: str) -> None:
     key = f"{_prefix(namespace)}:v"
     try:
-        cache.incr(key)
-    except ValueError:  # no version yet (or evicted): any start nobody cached under will do
-        cache.add(key, time.time_ns(), timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet (or evicted): any start nobody cached under will do
+            cache.add(key, time.time_ns(), timeout=None)
+    except Exception:  # the cache is down: the write must not fail for it (entries expire after TTL anyway)
+        logger.warning("could not invalidate the cached %s aggregates", namespace, exc_info=True)
 
 
 def bump(namespace: str) -> None:
@@ -80,9 +85,16 @@ def cached_aggregate(namespace: str, parts: Iterable[Any], compute: Callable[[],
     parts share one entry. The value must pickle.
     """
     raw = "|".join(str(part) for part in parts)
-    key = f"{_prefix(namespace)}:{_version(namespace)}:{hashlib.sha1(raw.encode()).hexdigest()}"
-    value = cache.get(key)
+    try:
+        key = f"{_prefix(namespace)}:{_version(namespace)}:{hashlib.sha1(raw.encode()).hexdigest()}"
+        value = cache.get(key)
+    except Exception:  # the cache is down: the page still shows, computed
+        logger.warning("could not read the cached %s aggregates", namespace, exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, timeout=ttl)
+        try:
+            cache.set(key, value, timeout=ttl)
+        except Exception:
+            logger.warning("could not cache the %s aggregates", namespace, exc_info=True)
     return value
