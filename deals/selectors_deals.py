@@ -141,6 +141,21 @@ def pipeline_get(*, pk: Any) -> Pipeline:
     return pipeline
 
 
+def pipeline_choice(*, pk: Any) -> tuple[Pipeline, list[Pipeline]]:
+    """The pipeline `pk` (the default one when `pk` is empty) and every pipeline (the board's switcher), from
+    one query; Http404 for an unknown or malformed id. As pipeline_get, for the board."""
+    pipelines = list(Pipeline.objects.order_by("order", "name"))
+    if str(pk or "").isdigit():
+        chosen = next((pipeline for pipeline in pipelines if pipeline.pk == int(pk)), None)
+    elif pk:
+        chosen = None
+    else:
+        chosen = min(pipelines, key=lambda p: (not p.is_default, p.order, p.name), default=None)
+    if chosen is None:
+        raise Http404
+    return chosen, pipelines
+
+
 def _open_deals(user: User, pipeline_id: int, filters: BoardFilters) -> QuerySet[Deal]:
     return filters.apply(Deal.objects.visible_to(user).filter(pipeline_id=pipeline_id, status=DealStatus.OPEN))
 
@@ -320,7 +335,14 @@ def _cards(ids: list[int]) -> dict[int, BoardCard]:
     return {row[0]: _card(row, money) for row in rows}
 
 
-def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | None = None) -> Board:
+def board(
+    *,
+    user: User,
+    pipeline: Pipeline,
+    filters: BoardFilters,
+    size: int | None = None,
+    pipelines: list[Pipeline] | None = None,
+) -> Board:
     """The kanban of one pipeline: every stage a column with its totals and first `size` cards.
 
     A constant number of queries whatever the number of deals or stages (see the module docstring).
@@ -351,7 +373,7 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | 
         columns.append(column)
     return Board(
         pipeline=pipeline,
-        pipelines=list(Pipeline.objects.order_by("order", "name")),
+        pipelines=pipelines if pipelines is not None else list(Pipeline.objects.order_by("order", "name")),
         columns=columns,
         loss_reasons=list(LossReason.objects.filter(is_active=True).order_by("name")),
     )
