@@ -720,7 +720,7 @@ _ACTIVITY_COLUMNS = (
     "person__first_name",
     "person__patronymic",
 )
-_INTERACTION_COLUMNS = (
+INTERACTION_COLUMNS = (
     "subject",
     "occurred_at",
     "channel",
@@ -754,7 +754,7 @@ def deal_interactions(*, user: User, deal: Deal, limit: int = CARD_INTERACTIONS)
         Interaction.objects.visible_to(user)
         .filter(content_type=content_type, object_id=deal.pk)
         .select_related("person", "user")
-        .only(*_INTERACTION_COLUMNS)
+        .only(*INTERACTION_COLUMNS)
         .order_by("-occurred_at", "-pk")[:limit]
     )
 

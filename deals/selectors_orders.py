@@ -38,6 +38,7 @@ from deals.models import (
     PaymentStatus,
     Product,
 )
+from deals.selectors_deals import INTERACTION_COLUMNS
 from deals.services_orders import allowed_statuses
 
 PAGE_SIZE = 50
@@ -406,6 +407,7 @@ def order_interactions(*, order: Order, limit: int = CARD_INTERACTIONS) -> list[
     """Contacts logged against the order (contacts_inter_object_idx), newest first; `limit + 1` rows."""
     content_type = ContentType.objects.get_for_model(Order)
     qs = Interaction.objects.filter(content_type=content_type, object_id=order.pk).select_related("user", "person")
+    qs = qs.only(*INTERACTION_COLUMNS)  # what the card prints: interactions are wide rows of another app
     return list(qs.order_by("-occurred_at", "-id")[: limit + 1])
 
 
