@@ -2,7 +2,8 @@
 
 Every read starts from `Deal.objects.visible_to(user)`. No read runs a query per card or row:
 
-- the board: one aggregate (count, sum, weighted sum GROUP BY stage) over the pipeline's open deals and
+- the board: one aggregate (count, sum, weighted sum GROUP BY stage) over the pipeline's open deals, cached
+  per scope and filters until the next write of a deal (crm.lib.cached, deals.aggregates), and
   one UNION ALL of a LIMIT-ed backward index scan per stage for the first cards' ids (both served by the
   partial index deals_deal_board_idx on open deals), then one query for those cards by primary key;
 - a column's next page: keyset on (expected close ascending, nulls last; id descending), which is the
