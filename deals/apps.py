@@ -7,9 +7,10 @@ class DealsConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from deals import navigation
+        from deals import aggregates, navigation
 
         navigation.register()
+        aggregates.connect()
         _register_deals()
         _register_suppliers()
         _register_orders()

@@ -614,6 +614,18 @@ class Order(BaseModel):
                 condition=Q(status__in=OPEN_ORDER_STATUSES),
                 name="deals_order_overdue_idx",
             ),
+            # A representative's / a team's overdue orders, most overdue first: selectors_orders._overdue_ids
+            # walks one of these per part of the user's scope and stops at the page size.
+            models.Index(
+                fields=["owner", "expected_date", "id"],
+                condition=Q(status__in=sorted(OPEN_ORDER_STATUSES), expected_date__isnull=False),
+                name="deals_order_owner_overdue_idx",
+            ),
+            models.Index(
+                fields=["team", "expected_date", "id"],
+                condition=Q(status__in=sorted(OPEN_ORDER_STATUSES), expected_date__isnull=False),
+                name="deals_order_team_overdue_idx",
+            ),
             models.Index(fields=["company", "-created_at"], name="deals_order_company_idx"),
             # The loyalty rule: one company's orders in the last N days.
             models.Index(fields=["company", "created_at", "total"], name="deals_order_loyalty_idx"),

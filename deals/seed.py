@@ -73,8 +73,10 @@ from tqdm import tqdm
 
 from contacts.models import Region
 from contacts.seed import BULK_LOAD_SIZES, _bulk_load, _Clock, _reserve_ids, _weighted_table
+from crm.lib.cached import bump
 from crm.models import User
 from crm.seeding import SeedContext
+from deals import aggregates
 from deals.models import (
     Category,
     ContractStatus,
@@ -1734,6 +1736,9 @@ def seed(ctx: SeedContext) -> None:
                  "deals_customergroup_companies", "deals_pipeline", "deals_stage", "deals_ordernumber"]  # fmt: skip
         for table in small + ([] if bulk else list(BIG_TABLES)):
             cursor.execute(f"ANALYZE {table}")
+    # COPY and bulk_create send no signal: drop the cached board totals and order counts (crm.lib.cached).
+    bump(aggregates.DEALS)
+    bump(aggregates.ORDERS)
     ctx.shared.update(
         product_ids=range(catalogue.first_id, catalogue.first_id + catalogue.n),
         deal_ids=deal_ids,

@@ -2,7 +2,8 @@
 
 Every read starts from `Deal.objects.visible_to(user)`. No read runs a query per card or row:
 
-- the board: one aggregate (count, sum, weighted sum GROUP BY stage) over the pipeline's open deals and
+- the board: one aggregate (count, sum, weighted sum GROUP BY stage) over the pipeline's open deals, cached
+  per scope and filters until the next write of a deal (crm.lib.cached, deals.aggregates), and
   one UNION ALL of a LIMIT-ed backward index scan per stage for the first cards' ids (both served by the
   partial index deals_deal_board_idx on open deals), then one query for those cards by primary key;
 - a column's next page: keyset on (expected close ascending, nulls last; id descending), which is the
@@ -29,13 +30,16 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
+from crm.lib.cached import cached_aggregate, scope_key
 from crm.models import Team, User
 from crm.templatetags.crm_urls import pk_url
-from deals.formatting import Money, day
+from deals import aggregates
+from deals.formatting import Money, day, markup
 from deals.models import (
     Deal,
     DealLine,
@@ -138,6 +142,21 @@ def pipeline_get(*, pk: Any) -> Pipeline:
     return pipeline
 
 
+def pipeline_choice(*, pk: Any) -> tuple[Pipeline, list[Pipeline]]:
+    """The pipeline `pk` (the default one when `pk` is empty) and every pipeline (the board's switcher), from
+    one query; Http404 for an unknown or malformed id. As pipeline_get, for the board."""
+    pipelines = list(Pipeline.objects.order_by("order", "name"))
+    if str(pk or "").isdigit():
+        chosen = next((pipeline for pipeline in pipelines if pipeline.pk == int(pk)), None)
+    elif pk:
+        chosen = None
+    else:
+        chosen = min(pipelines, key=lambda p: (not p.is_default, p.order, p.name), default=None)
+    if chosen is None:
+        raise Http404
+    return chosen, pipelines
+
+
 def _open_deals(user: User, pipeline_id: int, filters: BoardFilters) -> QuerySet[Deal]:
     return filters.apply(Deal.objects.visible_to(user).filter(pipeline_id=pipeline_id, status=DealStatus.OPEN))
 
@@ -145,10 +164,23 @@ def _open_deals(user: User, pipeline_id: int, filters: BoardFilters) -> QuerySet
 def column_totals(
     *, user: User, pipeline_id: int, filters: BoardFilters, stage_ids: Iterable[int] | None = None
 ) -> dict[int, ColumnTotals]:
-    """stage id → count, sum and weighted sum of the open deals the user sees: ONE grouped query."""
+    """stage id → count, sum and weighted sum of the open deals the user sees: ONE grouped query.
+
+    Cached (crm.lib.cached) per scope, pipeline and filters: the sums read every open deal of the pipeline
+    (20k at size L, ~15 ms); every write of a deal invalidates them.
+    """
+    stages = None if stage_ids is None else sorted(stage_ids)
+    parts = (scope_key(user), pipeline_id, filters, stages)
+    compute = lambda: _column_totals(user=user, pipeline_id=pipeline_id, filters=filters, stages=stages)  # noqa: E731
+    return cached_aggregate(aggregates.DEALS, parts, compute)
+
+
+def _column_totals(
+    *, user: User, pipeline_id: int, filters: BoardFilters, stages: list[int] | None
+) -> dict[int, ColumnTotals]:
     qs = _open_deals(user, pipeline_id, filters)
-    if stage_ids is not None:
-        qs = qs.filter(stage_id__in=list(stage_ids))
+    if stages is not None:
+        qs = qs.filter(stage_id__in=stages)
     rows = (
         qs.order_by()
         .values("stage_id")
@@ -209,6 +241,54 @@ class BoardCard:
     close_label: str
     owner_name: str
 
+    @property
+    def html(self) -> SafeString:
+        return _card_html(self, "")
+
+    @property
+    def oob_html(self) -> SafeString:
+        return _card_html(self, ' hx-swap-oob="true"')
+
+
+# The card's markup (the deal-card partial of deal_board.html prints it). A board shows up to 84 cards of a
+# dozen values each: printed through the template engine they cost ~8 ms, one format_html each ~0.02 ms.
+_CARD_HTML = (
+    '<article id="deal-card-{ref}" class="card deal-card mb-2" data-deal-id="{ref}" data-version="{version}"'
+    ' data-move-url="{move_url}" data-testid="deal-card"{oob}>\n'
+    '  <div class="card-body p-2">\n'
+    '    <a href="{url}" class="fw-semibold d-block text-truncate link-body-emphasis" draggable="false">{title}</a>\n'
+    '    <div class="small text-body-secondary text-truncate">{company}</div>\n'
+    '    <div class="d-flex justify-content-between small mt-1">\n'
+    '      <span data-testid="card-amount">{amount} ₴</span>\n'
+    '      <span class="text-body-secondary">{probability} %</span>\n'
+    "    </div>\n"
+    '    <div class="d-flex justify-content-between small text-body-secondary">\n'
+    '      <span class="text-nowrap">{close}</span>\n'
+    '      <span class="text-truncate ms-2">{owner}</span>\n'
+    "    </div>\n"
+    "  </div>\n"
+    "</article>"
+)
+_CLOSE_HTML = '<i class="bi bi-calendar-event" aria-hidden="true"></i> {label}'
+
+
+def _card_html(card: BoardCard, oob: str) -> SafeString:
+    close = markup(_CLOSE_HTML, label=card.close_label) if card.close_label else ""
+    return markup(
+        _CARD_HTML,
+        ref=card.ref,
+        version=card.version,
+        move_url=card.move_url,
+        oob=mark_safe(oob),  # one of two constants
+        url=card.url,
+        title=card.title,
+        company=card.company_name,
+        amount=card.amount,
+        probability=card.probability,
+        close=close,
+        owner=card.owner_name,
+    )
+
 
 _CARD_FIELDS = (
     "id",
@@ -256,7 +336,14 @@ def _cards(ids: list[int]) -> dict[int, BoardCard]:
     return {row[0]: _card(row, money) for row in rows}
 
 
-def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | None = None) -> Board:
+def board(
+    *,
+    user: User,
+    pipeline: Pipeline,
+    filters: BoardFilters,
+    size: int | None = None,
+    pipelines: list[Pipeline] | None = None,
+) -> Board:
     """The kanban of one pipeline: every stage a column with its totals and first `size` cards.
 
     A constant number of queries whatever the number of deals or stages (see the module docstring).
@@ -287,7 +374,7 @@ def board(*, user: User, pipeline: Pipeline, filters: BoardFilters, size: int | 
         columns.append(column)
     return Board(
         pipeline=pipeline,
-        pipelines=list(Pipeline.objects.order_by("order", "name")),
+        pipelines=pipelines if pipelines is not None else list(Pipeline.objects.order_by("order", "name")),
         columns=columns,
         loss_reasons=list(LossReason.objects.filter(is_active=True).order_by("name")),
     )
@@ -341,7 +428,9 @@ def move_columns(*, user: User, deal: Deal, filters: BoardFilters) -> list[Colum
 
 def open_stages(*, pipeline: Pipeline) -> list[Stage]:
     """The stages a deal can be moved to by hand (closing is win / lose), in board order."""
-    return [stage for stage in pipeline.stages.order_by("order", "pk") if not (stage.is_won or stage.is_lost)]
+    # .all() (sorted here) uses the stages deal_get preloaded.
+    stages = sorted(pipeline.stages.all(), key=lambda stage: (stage.order, stage.pk))
+    return [stage for stage in stages if not (stage.is_won or stage.is_lost)]
 
 
 def stage_get(*, pk: int) -> Stage:
@@ -367,6 +456,38 @@ class DealRow:
     probability: str
     close_label: str
     owner_name: str
+
+    @property
+    def html(self) -> SafeString:
+        return markup(
+            _ROW_HTML,
+            url=self.url,
+            title=self.title,
+            company=self.company_name,
+            stage=self.stage_name,
+            badge=_STATUS_BADGES.get(self.status, "text-bg-secondary"),
+            status=self.status_label,
+            amount=self.amount,
+            probability=self.probability,
+            close=self.close_label,
+            owner=self.owner_name,
+        )
+
+
+# A row of deal_list.html (50 a page: through the template engine ~5 ms, here ~0.5 ms).
+_ROW_HTML = (
+    '<tr data-testid="row">\n'
+    '  <td><a href="{url}" class="fw-semibold">{title}</a></td>\n'
+    "  <td>{company}</td>\n"
+    "  <td>{stage}</td>\n"
+    '  <td><span class="badge {badge}">{status}</span></td>\n'
+    '  <td class="text-end">{amount}</td>\n'
+    '  <td class="text-end">{probability} %</td>\n'
+    "  <td>{close}</td>\n"
+    "  <td>{owner}</td>\n"
+    "</tr>"
+)
+_STATUS_BADGES = {DealStatus.WON: "text-bg-success", DealStatus.LOST: "text-bg-danger"}
 
 
 @dataclass
@@ -476,10 +597,15 @@ def deal_get(*, user: User, pk: int) -> Deal:
         Deal.objects.visible_to(user).select_related("company", "person", "owner", "team"),
         pk=pk,
     )
-    stage = Stage.objects.select_related("pipeline").get(pk=deal.stage_id)
+    # The pipeline's stages come along (the card's "move to" select lists them: open_stages reads them).
+    stages = list(
+        Stage.objects.select_related("pipeline").filter(Q(pipeline_id=deal.pipeline_id) | Q(pk=deal.stage_id))
+    )
+    stage = next(stage for stage in stages if stage.pk == deal.stage_id)
     deal.stage = stage
     if stage.pipeline_id == deal.pipeline_id:
-        deal.pipeline = stage.pipeline
+        pipeline = deal.pipeline = stage.pipeline
+        pipeline._prefetched_objects_cache = {"stages": [s for s in stages if s.pipeline_id == pipeline.pk]}
     return deal
 
 
@@ -581,10 +707,38 @@ def time_in_stages(visits: Sequence[StageVisit], *, current_stage_id: int | None
     return list(totals.values())
 
 
+# What deals/includes/activity_list.html prints (is_overdue reads status, ends_at, starts_at), and only that:
+# activities and interactions are wide rows (descriptions, bodies, durations) of other apps.
+_ACTIVITY_COLUMNS = (
+    "kind",
+    "subject",
+    "status",
+    "starts_at",
+    "ends_at",
+    "assignee__full_name",
+    "assignee__email",
+    "person__last_name",
+    "person__first_name",
+    "person__patronymic",
+)
+INTERACTION_COLUMNS = (
+    "subject",
+    "occurred_at",
+    "channel",
+    "body",
+    "outcome",
+    "user__full_name",
+    "user__email",
+    "person__last_name",
+    "person__first_name",
+    "person__patronymic",
+)
+
+
 def deal_activities(*, user: User, deal: Deal, limit: int = CARD_ACTIVITIES) -> dict[str, list[Activity]]:
     """Activities linked to the deal (generic link) and the company's open ones, soonest first."""
     content_type = ContentType.objects.get_for_model(Deal)
-    visible = Activity.objects.visible_to(user).select_related("assignee", "person")
+    visible = Activity.objects.visible_to(user).select_related("assignee", "person").only(*_ACTIVITY_COLUMNS)
     linked = list(visible.filter(content_type=content_type, object_id=deal.pk).order_by("-starts_at", "-pk")[:limit])
     planned = list(
         visible.filter(company_id=deal.company_id, status=ActivityStatus.PLANNED)
@@ -601,6 +755,7 @@ def deal_interactions(*, user: User, deal: Deal, limit: int = CARD_INTERACTIONS)
         Interaction.objects.visible_to(user)
         .filter(content_type=content_type, object_id=deal.pk)
         .select_related("person", "user")
+        .only(*INTERACTION_COLUMNS)
         .order_by("-occurred_at", "-pk")[:limit]
     )
 

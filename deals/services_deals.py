@@ -27,7 +27,9 @@ from django.utils.translation import gettext_lazy
 
 from contacts.models import Company, Person
 from contacts.selectors import assignable_owners
+from crm.lib.cached import bump
 from crm.models import User
+from deals import aggregates
 from deals.models import Deal, DealLine, DealSource, DealStageChange, DealStatus, LossReason, Pipeline, Product, Stage
 from deals.pricing import PriceQuote, apply_discount, price_for
 
@@ -115,6 +117,7 @@ def _claim(*, deal: Deal, actor: User, version: int | None) -> Deal:
     Raises PermissionDenied when the actor may not change it, DealConflict when `version` is stale.
     """
     _require_change(actor)
+    bump(aggregates.DEALS)  # the board's cached column totals (crm.lib.cached)
     visible = Deal.objects.visible_to(actor).filter(pk=deal.pk)
     claimed = visible if version is None else visible.filter(version=version)
     if not claimed.update(version=F("version") + 1):
@@ -273,6 +276,7 @@ def deal_create(
         raise _readable(error) from None
     deal._history_user = actor  # type: ignore[attr-defined]  # read by django-simple-history
     deal.save()
+    bump(aggregates.DEALS)
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, changed_by=actor, changed_at=now)
     return deal
 

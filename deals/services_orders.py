@@ -29,9 +29,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contacts.models import Company, Person
+from crm.lib.cached import bump
 from crm.models import NotificationKind, User
 from crm.services import notify
-from deals import pricing
+from deals import aggregates, pricing
 from deals.models import (
     FAILURE_STATUSES,
     ORDER_TRANSITIONS,
@@ -305,6 +306,7 @@ def _place(
     order.number = order_number_next(year=timezone.localdate(now).year)
     order.status_changed_at = now
     order.save()
+    bump(aggregates.ORDERS)  # the order list's cached counts (crm.lib.cached)
     _write_lines(order, lines)
     _recompute_totals(order)
     OrderStatusChange.objects.create(
@@ -400,6 +402,7 @@ def order_create_from_deal(*, deal: Deal, actor: User) -> Order:
 def _lock(order: Order, actor: User, perm: str = "deals.change_order") -> Order:
     """The order row locked for a read-modify-write, after the permission and visibility checks."""
     _check_perm(actor, perm)
+    bump(aggregates.ORDERS)  # every change of an order locks it first
     locked = Order.objects.visible_to(actor).select_for_update(no_key=True).filter(pk=order.pk).first()
     if locked is None:
         raise PermissionDenied

@@ -84,7 +84,6 @@ def _card_context(request: HtmxHttpRequest, deal: Deal) -> dict[str, Any]:
     return {
         "deal": deal,
         "can_change": services.can_change(deal=deal, user=request.user),
-        "lose_form": LoseForm(initial={"version": deal.version, "competitor": deal.competitor}),
         "open_stages": selectors.open_stages(pipeline=deal.pipeline),
     }
 
@@ -110,10 +109,10 @@ def deal_board(request: HtmxHttpRequest) -> HttpResponse:
     board_filter_form sends it when the panel first opens.
     """
     selectors.require_view(request.user)
-    pipeline = selectors.pipeline_get(pk=request.GET.get("pipeline", ""))
+    pipeline, pipelines = selectors.pipeline_choice(pk=request.GET.get("pipeline", ""))
     form, filters = _board_filters(request.GET, request.user)
     context = {
-        "board": selectors.board(user=request.user, pipeline=pipeline, filters=filters),
+        "board": selectors.board(user=request.user, pipeline=pipeline, filters=filters, pipelines=pipelines),
         "filter_form": form,
         "pipeline_id": pipeline.pk,
         "filter_query": _filter_query(request.GET),

@@ -149,7 +149,6 @@ def order_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "payment_form": PaymentForm(initial={"payment_status": order.payment_status}),
         "line_form": OrderLineForm(prefix="line", company_id=order.company_id) if card.lines_editable else None,
         "status_forms": [(s, StatusForm(initial={"status": s}, auto_id=f"{s}-%s")) for s in card.failure_statuses],
-        "interaction_form": InteractionForm(company=order.company, initial=_interaction_initial(order)),
         "can_change": request.user.has_perm(CHANGE),
     }
     return render(request, "deals/order_detail.html", context)

@@ -650,6 +650,19 @@ def test_win_lose_reopen_buttons(client, owner, deal, reason):
     assert (fresh(deal).status, fresh(deal).loss_reason) == (DealStatus.LOST, reason)
 
 
+def test_the_lose_form_loads_when_its_modal_opens(client, owner, deal, reason):
+    client.force_login(owner)
+    card = client.get(url("deal-detail", deal.pk)).content.decode()
+    assert 'data-testid="lose-form"' not in card
+    assert 'hx-trigger="show.bs.modal once from:#lose-modal"' in card
+    response = client.get(url("deal-lose", deal.pk), headers={"HX-Request": "true"})
+    content = response.content.decode()
+    assert 'data-testid="lose-form"' in content
+    assert "<html" not in content
+    assert reason.name in content
+    assert 'data-bs-dismiss="modal"' in content  # the modal's Cancel
+
+
 def test_a_stale_win_shows_the_conflict_message(client, owner, deal):
     services.deal_update(deal=fresh(deal), actor=owner, version=1, title="x")
     client.force_login(owner)

@@ -547,8 +547,10 @@ def test_order_list_queries_do_not_grow_with_rows(client, owner, django_assert_m
     client.get(reverse("deals:order-list"))  # warm caches (content types, permissions)
     with django_assert_max_num_queries(12) as few:
         client.get(reverse("deals:order-list"))
+    few = len(few.captured_queries)  # (the next request resets the connection's query log)
     _make_orders(owner, 10)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    client.get(reverse("deals:order-list"))  # the writes invalidated the cached counts: fill them again
+    with django_assert_max_num_queries(few):
         client.get(reverse("deals:order-list"))
 
 
@@ -662,7 +664,7 @@ def test_per_status_counts_are_one_query(owner, django_assert_num_queries):
 
 
 def _analyze_a_realistic_spread(owner) -> None:
-    """400 more orders of 40 owners in 8 teams, none overdue, and fresh planner statistics.
+    """400 more orders of 40 owners in 8 teams, every 20th overdue (as at size L), and fresh statistics.
 
     On a nearly empty table every index costs the same, and the planner's pick would depend on the
     statistics earlier tests left behind.
@@ -670,8 +672,15 @@ def _analyze_a_realistic_spread(owner) -> None:
     company = CompanyFactory(owner=owner)
     teams = [TeamFactory() for _ in range(8)]
     others = [UserFactory(team=teams[i % 8]) for i in range(40)]
+    today = timezone.localdate()
     Order.objects.bulk_create(
-        OrderFactory.build(company=company, owner=u, team=u.team, number=f"1998-{i:06d}")
+        OrderFactory.build(
+            company=company,
+            owner=u,
+            team=u.team,
+            number=f"1998-{i:06d}",
+            expected_date=today + timedelta(days=-1 - i % 30 if i % 20 == 0 else 1 + i % 30),
+        )
         for i, u in enumerate(others * 10)
     )
     with connection.cursor() as cursor:
@@ -698,17 +707,71 @@ def test_overdue_filter_uses_the_partial_index(owner):
     from django.http import QueryDict
 
     from deals.filters_orders import OrderFilter
-    from deals.selectors_orders import order_queryset
+    from deals.selectors_orders import _scope_parts, order_queryset
 
     _make_orders(owner, 3, expected_date=timezone.localdate() - timedelta(days=2))
     _analyze_a_realistic_spread(owner)
     director = make_user(Role.DIRECTOR)
     qs, sort, _ = order_queryset(filterset=OrderFilter(QueryDict("overdue=on"), user=director))
     assert sort.key == "overdue"
+    [everyone] = _scope_parts(director)
+    walk = qs.filter(everyone, expected_date__isnull=False).values_list("id", "expected_date")[:51]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = qs[:51].explain()
+        plan = walk.explain()
     assert "deals_order_overdue_idx" in plan
+
+
+@pytest.mark.parametrize(
+    ("role", "indexes"),
+    [
+        (Role.SALES_REP, ["deals_order_owner_overdue_idx"]),
+        (Role.SALES_MANAGER, ["deals_order_owner_overdue_idx", "deals_order_team_overdue_idx"]),
+    ],
+)
+def test_scoped_overdue_list_walks_one_partial_index_per_scope_part(owner, role, indexes):
+    """A representative's / a manager's overdue page: a LIMIT-ed walk of each part's partial index."""
+    from django.http import QueryDict
+
+    from deals.filters_orders import OrderFilter
+    from deals.selectors_orders import PAGE_SIZE, _overdue_ids, _scope_parts, order_queryset
+
+    _make_orders(owner, 3, expected_date=timezone.localdate() - timedelta(days=2))
+    _analyze_a_realistic_spread(owner)
+    user = owner if role == Role.SALES_REP else make_user(role, team=owner.team)
+    qs, _sort, _ = order_queryset(filterset=OrderFilter(QueryDict("overdue=on"), user=user))
+    parts = _scope_parts(user)
+    assert len(parts) == len(indexes)
+    ordered = qs.filter(expected_date__isnull=False).values_list("id", "expected_date")
+    walks = [ordered.filter(part)[: PAGE_SIZE + 1] for part in parts]
+    for walk, index in zip(walks, indexes, strict=True):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            assert index in walk.explain()
+    assert len(_overdue_ids(qs, parts, PAGE_SIZE + 1)) == 3
+
+
+def test_scoped_overdue_pages_follow_each_other(client, owner, teammate, manager):
+    """The merged walks page like one ordered list: each order once, most overdue first, ties by id."""
+    today = timezone.localdate()
+    mine = [_make_orders(owner, 1, expected_date=today - timedelta(days=n % 4 + 1))[0] for n in range(7)]
+    theirs = [_make_orders(teammate, 1, expected_date=today - timedelta(days=n % 3 + 1))[0] for n in range(6)]
+    _make_orders(owner, 2, expected_date=today + timedelta(days=3))  # not overdue
+    expected = [o.pk for o in sorted(mine + theirs, key=lambda o: (o.expected_date, o.pk))]
+    from django.http import QueryDict
+
+    from deals.filters_orders import OrderFilter
+    from deals.selectors_orders import order_page
+
+    manager = type(manager).objects.get(pk=manager.pk)
+    seen, cursor = [], None
+    while True:
+        page = order_page(filterset=OrderFilter(QueryDict("overdue=on"), user=manager), cursor=cursor, limit=4)
+        seen += [row.pk for row in page.rows]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == expected
 
 
 def test_order_card(client, owner, django_assert_max_num_queries):
@@ -952,6 +1015,21 @@ def test_log_a_contact_about_the_order(client, owner):
     response = client.post(reverse("deals:order-interaction-create", args=[order.pk]), {"channel": "call_out"})
     assert response.status_code == 200
     assert Interaction.objects.count() == 1
+
+
+def test_the_contact_form_loads_when_its_tab_opens(client, owner):
+    company = CompanyFactory(owner=owner)
+    order = _order(owner, company, OrderProductFactory())
+    client.force_login(owner)
+    url = reverse("deals:order-interaction-create", args=[order.pk])
+    card = client.get(reverse("deals:order-detail", args=[order.pk])).content.decode()
+    assert 'data-testid="order-interaction-form"' not in card
+    assert f'hx-get="{url}"' in card
+    response = client.get(url, headers={"HX-Request": "true"})
+    content = response.content.decode()
+    assert 'data-testid="order-interaction-form"' in content
+    assert "<html" not in content
+    assert f"Order {order.number}" in content  # the subject is pre-filled
 
 
 def test_order_changes_tab(client, owner, outsider):
