@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("deals", "0006_deal_stage_index"),
+        ("deals", "0007_order_overdue_scope_indexes"),
     ]
 
     operations = [
