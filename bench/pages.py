@@ -183,7 +183,7 @@ def _signed_in_as(email: str) -> Callable[[User], dict[str, str]]:
         user = User.objects.get(email=email)
         session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "crm.access.CachedPermissionsBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}

@@ -217,7 +217,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        from crm.access import roles_of
+
+        return roles_of(self)
 
     @property
     def role_labels(self) -> list[str]:
@@ -235,8 +237,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     @cached_property
     def team_ids(self) -> frozenset[int]:
         """The user's own team and every team they manage."""
-        managed = Team.objects.filter(manager=self).values_list("pk", flat=True)
-        return frozenset({*managed, *([self.team_id] if self.team_id else [])})
+        from crm.access import team_ids_of
+
+        return team_ids_of(self)
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -79,6 +79,16 @@ def readonly(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_access(django_db_setup):
+    """Cached roles, teams and permissions (crm.access) outlive the rows of earlier tests in Redis, and a
+    flush between tests sends no signal: each test starts from a new version."""
+    from crm.access import NAMESPACE
+    from crm.lib.cached import bump
+
+    bump(NAMESPACE)
+
+
+@pytest.fixture(autouse=True)
 def _celery_join_flag():
     """Eager tasks run from two threads at once (the concurrency tests) can leave Celery's process-wide
     "joining would block" flag set, and a later test's `result.get()` would then refuse to wait."""

@@ -78,15 +78,35 @@ def scope_key(user: User) -> str:
     return f"u{user.pk}"
 
 
+def _key(namespace: str, parts: Iterable[Any]) -> str:
+    raw = "|".join(str(part) for part in parts)
+    return f"{_prefix(namespace)}:{_version(namespace)}:{hashlib.sha1(raw.encode()).hexdigest()}"
+
+
+def cache_get(namespace: str, parts: Iterable[Any]) -> Any:
+    """The value stored under the namespace's current version and `parts`; None when absent or the cache is down."""
+    try:
+        return cache.get(_key(namespace, parts))
+    except Exception:
+        logger.warning("could not read the cached %s values", namespace, exc_info=True)
+        return None
+
+
+def cache_set(namespace: str, parts: Iterable[Any], value: Any, *, ttl: int = TTL) -> None:
+    try:
+        cache.set(_key(namespace, parts), value, timeout=ttl)
+    except Exception:
+        logger.warning("could not cache the %s values", namespace, exc_info=True)
+
+
 def cached_aggregate(namespace: str, parts: Iterable[Any], compute: Callable[[], T], *, ttl: int = TTL) -> T:
     """`compute()`, or its value cached under the namespace's current version and `parts` (scope, filters, period).
 
     `parts` must name everything the value depends on besides the namespace's rows: two calls with equal
     parts share one entry. The value must pickle.
     """
-    raw = "|".join(str(part) for part in parts)
     try:
-        key = f"{_prefix(namespace)}:{_version(namespace)}:{hashlib.sha1(raw.encode()).hexdigest()}"
+        key = _key(namespace, parts)
         value = cache.get(key)
     except Exception:  # the cache is down: the page still shows, computed
         logger.warning("could not read the cached %s aggregates", namespace, exc_info=True)

@@ -488,6 +488,7 @@ def test_person_card_runs_a_constant_number_of_queries(logged_in, company, perso
     ContactPointFactory(person=person)
     Consent.objects.create(person=person, channel="email", given_at=timezone.now(), source="Анкета")
     InteractionFactory(company=company, person=person)
+    _count_queries(logged_in, url("person-detail", person.pk))  # loads the user's access into the cache
     few = _count_queries(logged_in, url("person-detail", person.pk))
     for index in range(3):
         ContactPointFactory(person=person, kind="email", value=f"p{index}@example.com")

@@ -4,6 +4,7 @@ import pytest
 
 from crm.models import Role, Scope, Team
 from tests.conftest import make_user
+from tests.crm.factories import TeamFactory
 from tests.testapp.models import Memo
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,35 @@ def test_roles_are_created_by_migration():
 
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
     assert Group.objects.get(name=Role.SALES_MANAGER).permissions.filter(codename="view_user").exists()
+
+
+def test_roles_teams_and_permissions_come_from_the_cache_and_follow_every_change(django_assert_num_queries):
+    from django.contrib.auth.models import Group, Permission
+
+    from crm.models import User
+
+    team, other = TeamFactory(), TeamFactory()
+    user = make_user(Role.SALES_REP, team=team)
+
+    def fresh() -> User:
+        return User.objects.get(pk=user.pk)
+
+    first = fresh()
+    assert (first.roles, first.team_ids) == ({Role.SALES_REP}, {team.pk})
+    assert not first.has_perm("contacts.delete_company")
+    again = fresh()
+    with django_assert_num_queries(0):  # a later request reads all three from the cache
+        assert (again.roles, again.team_ids) == ({Role.SALES_REP}, {team.pk})
+        assert again.has_perm("contacts.add_company")
+
+    user.groups.add(Group.objects.get(name=Role.SALES_MANAGER))
+    assert fresh().roles == {Role.SALES_REP, Role.SALES_MANAGER}
+    Team.objects.filter(pk=other.pk).update(manager=user)  # a bulk update sends no signal ...
+    other.manager = user
+    other.save()  # ... a save does
+    assert fresh().team_ids == {team.pk, other.pk}
+    group = Group.objects.get(name=Role.SALES_REP)
+    group.permissions.add(Permission.objects.get(codename="delete_company"))
+    assert fresh().has_perm("contacts.delete_company")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert not fresh().has_perm("contacts.add_company")  # the user row itself is part of the key
