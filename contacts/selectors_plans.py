@@ -167,7 +167,7 @@ def _local_day(moment: datetime) -> date | None:
 
 
 def _collect(
-    user_ids: list[int], start: datetime, end: datetime, trunc: str | None
+    user_ids: list[int] | QuerySet[User], start: datetime, end: datetime, trunc: str | None
 ) -> dict[tuple[int, date | None], Actuals]:
     """Two aggregate queries for all users, grouped by user (and by local week or month with `trunc`).
 
@@ -203,7 +203,7 @@ def _collect(
     return found
 
 
-def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
+def _collect_raw(user_ids: list[int] | QuerySet[User], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
     """Calls, meetings, visits and hours counted from the interactions and activities themselves."""
     interactions = Interaction.objects.filter(
         user_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end, channel__in=list(CHANNEL_METRIC)
@@ -223,13 +223,16 @@ def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: An
         entry(row["assignee_id"], row).hours = _hours(row["spent"])
 
 
-def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
+def plan_actuals(
+    *, users: Sequence[User], start: datetime, end: datetime, among: QuerySet[User] | None = None
+) -> dict[int, Actuals]:
     """Actual values of every user in [start, end): a constant number of queries for the whole list.
 
     The caller decides whose values may be shown (team_plans, my_plan); every user gets an entry.
+    `among`: the same users as a query (`values("pk")`), sent as a subquery instead of dozens of ids.
     """
     users = list(users)
-    found = _collect([u.pk for u in users], start, end, trunc=None)
+    found = _collect([u.pk for u in users] if among is None else among, start, end, trunc=None)
     won = registry.plan_metric("won_amount")
     amounts = won(users, start, end) if won is not None and users else None
     result = {}
@@ -308,22 +311,26 @@ class PlanProgress:
         self.has_plan = self.plan is not None
 
 
+# (key, label, is_amount) of every metric, unpacked once: a team page builds a row for each member.
+_METRIC_FIELDS = tuple((metric.key, metric.label, metric.is_amount) for metric in METRICS)
+
+
 def _progress(
     user: User, period: Period, plan: WorkPlan | None, actual: Actuals, elapsed: Decimal, text: NumberText
 ) -> PlanProgress:
     metrics = []
-    for metric in METRICS:
-        target = getattr(plan, metric.key) if plan is not None else None
-        value = getattr(actual, metric.key)
+    threshold = elapsed - BEHIND_MARGIN
+    for key, label, is_amount in _METRIC_FIELDS:
+        target = getattr(plan, key) if plan is not None else None
+        value = getattr(actual, key)
         percent = None
         behind = False
         if target and value is not None:
             share = Decimal(value) / Decimal(target)
             percent = int(share * 100)
-            behind = share < elapsed - BEHIND_MARGIN
-        shown = text(target, is_amount=metric.is_amount), text(value, is_amount=metric.is_amount)
-        row = (metric.key, metric.label, metric.is_amount, target, value, percent, behind)
-        metrics.append(MetricProgress(*row, *shown))
+            behind = share < threshold
+        shown = text(target, is_amount=is_amount), text(value, is_amount=is_amount)
+        metrics.append(MetricProgress(key, label, is_amount, target, value, percent, behind, *shown))
     return PlanProgress(user, period, plan, metrics, elapsed_percent=int(elapsed * 100))
 
 
@@ -340,11 +347,16 @@ def my_plan(*, user: User, period: str, starts_on: date) -> PlanProgress:
 
 def plan_can_set(*, actor: User, user: User) -> bool:
     """Directors and administrators set anyone's plan; a sales manager the plans of their teams' members."""
+    return _can_set_team(actor, user.team_id)
+
+
+def _can_set_team(actor: User, team_id: int | None) -> bool:
+    """plan_can_set for any member of the team `team_id` (it depends on the person's team only)."""
     if not actor.is_active or not actor.has_role(*PLAN_SETTERS):
         return False
     if actor.scope == Scope.ALL:
         return True
-    return actor.has_role(Role.SALES_MANAGER) and user.team_id is not None and user.team_id in actor.team_ids
+    return actor.has_role(Role.SALES_MANAGER) and team_id is not None and team_id in actor.team_ids
 
 
 def plan_teams(viewer: User) -> QuerySet[Team]:
@@ -437,21 +449,24 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     if chosen is None:
         return result
     # The row shows the name (User.__str__); plan_can_set reads the team.
-    people = User.objects.filter(team=chosen, is_active=True).only("pk", "full_name", "email", "team_id", "is_active")
-    members = list(people.order_by("full_name", "pk"))
+    people = User.objects.filter(team=chosen, is_active=True)
+    members = list(people.only("pk", "full_name", "email", "team_id", "is_active").order_by("full_name", "pk"))
+    # The members as a subquery in the plan and aggregate queries: cheaper to build and send than 70 ids.
+    among = people.values("pk")
     plans = {
         plan.user_id: plan
         for plan in WorkPlan.objects.visible_to(viewer)
-        .filter(user_id__in=[member.pk for member in members], period=current.kind, starts_on=current.starts_on)
+        .filter(user_id__in=among, period=current.kind, starts_on=current.starts_on)
         .only("user_id", "team_id", *(metric.key for metric in METRICS))
     }
-    actuals = plan_actuals(users=members, start=current.start, end=current.end)
+    actuals = plan_actuals(users=members, start=current.start, end=current.end, among=among)
     elapsed, text = current.elapsed(), NumberText()
     history_url, edit_url = reverse("contacts:plan-history"), reverse("contacts:plan-edit")
     kind, starts_on = current.kind, current.starts_on.isoformat()
+    can_edit = _can_set_team(viewer, chosen.pk)  # every member is in the chosen team
     for member in members:
         row = _progress(member, current, plans.get(member.pk), actuals[member.pk], elapsed, text)
-        row.can_edit = plan_can_set(actor=viewer, user=member)
+        row.can_edit = can_edit
         row.history_url = f"{history_url}?user={member.pk}&period={kind}"
         row.edit_url = f"{edit_url}?user={member.pk}&period={kind}&starts_on={starts_on}"
         result.rows.append(row)
