@@ -188,8 +188,21 @@ class Section:
     more_capped: bool = False
 
 
-def _section(queryset: QuerySet[Activity], size: int = SECTION_SIZE, count_more: bool = False) -> Section:
-    """The first `size` rows (ActivityRow from a _plain_rows queryset, else instances), decorated."""
+def _section(
+    queryset: QuerySet[Activity],
+    size: int = SECTION_SIZE,
+    count_more: bool = False,
+    ids: QuerySet[Activity] | None = None,
+) -> Section:
+    """The first `size` rows (ActivityRow from a _plain_rows queryset, else instances), decorated.
+
+    `ids`: the same rows in the same order as a plain `values("pk")` query, without the joined names. The
+    first ids are picked by it in a subquery and the names joined for those only: for a section that often
+    holds hundreds of rows (the next 7 days) the planner, misjudging how many, joins them all and sorts
+    afterwards (~2.5 ms instead of ~0.5 ms at size L).
+    """
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids[: size + 1])
     rows = list(queryset[: size + 1])
     shown = [_row(values) for values in rows[:size]] if rows and isinstance(rows[0], tuple) else rows[:size]
     section = Section(decorate(shown))
@@ -248,9 +261,13 @@ def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
     week_end = day_start(today + timedelta(days=WEEK_DAYS + 1))
     rows = _plain_rows(user)  # built once: every section filters it
-    mine = rows.filter(assignee=user, status=ActivityStatus.PLANNED).exclude(
+    mine_only = Q(assignee=user, status=ActivityStatus.PLANNED) & ~Q(
         kind=ActivityKind.ASSIGNMENT, assignment_state=AssignmentState.PENDING
     )
+    mine = rows.filter(mine_only)
+    next_days = Q(starts_at__gte=tomorrow, starts_at__lt=week_end)
+    week = mine.filter(next_days)
+    week_ids = Activity.objects.visible_to(user).filter(mine_only, next_days)
     given = (
         rows.filter(created_by=user, kind=ActivityKind.ASSIGNMENT, status=ActivityStatus.PLANNED)
         .exclude(assignee=user)
@@ -264,7 +281,7 @@ def my_day(*, user: User, now: datetime | None = None) -> dict[str, Any]:
         "today": today,
         "overdue": _section(mine.filter(starts_at__lt=start).order_by("-starts_at", "-pk"), count_more=True),
         "today_rows": _section(mine.filter(starts_at__gte=start, starts_at__lt=tomorrow).order_by("starts_at", "pk")),
-        "week": _section(mine.filter(starts_at__gte=tomorrow, starts_at__lt=week_end).order_by("starts_at", "pk")),
+        "week": _section(week.order_by("starts_at", "pk"), ids=week_ids.order_by("starts_at", "pk").values("pk")),
         "pending": _section(pending_assignments(user=user, rows=rows)),
         "given": _section(given),
         "birthdays_today": [person for day, person in birthdays if day == today],
