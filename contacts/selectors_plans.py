@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, DateField, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.http import Http404
@@ -167,7 +168,7 @@ def _local_day(moment: datetime) -> date | None:
 
 
 def _collect(
-    user_ids: list[int] | QuerySet[User], start: datetime, end: datetime, trunc: str | None
+    user_ids: list[int], start: datetime, end: datetime, trunc: str | None
 ) -> dict[tuple[int, date | None], Actuals]:
     """Two aggregate queries for all users, grouped by user (and by local week or month with `trunc`).
 
@@ -203,7 +204,7 @@ def _collect(
     return found
 
 
-def _collect_raw(user_ids: list[int] | QuerySet[User], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
+def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: Any, entry: Any) -> None:
     """Calls, meetings, visits and hours counted from the interactions and activities themselves."""
     interactions = Interaction.objects.filter(
         user_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end, channel__in=list(CHANNEL_METRIC)
@@ -223,21 +224,50 @@ def _collect_raw(user_ids: list[int] | QuerySet[User], start: datetime, end: dat
         entry(row["assignee_id"], row).hours = _hours(row["spent"])
 
 
-def plan_actuals(
-    *, users: Sequence[User], start: datetime, end: datetime, among: QuerySet[User] | None = None
-) -> dict[int, Actuals]:
+# Calls, meetings, visits, hours (the daily rollup) and new clients of some users in whole local days, in
+# one statement: two ORM aggregates cost ~2 ms of Python on the team page. Index scans per user:
+# contacts_planday_one_per_day and contacts_co_owner_created_idx (index-only).
+_DAYS_SQL = """
+SELECT u.id, d.calls, d.meetings, d.visits, d.spent, c.n
+FROM unnest(%(users)s::bigint[]) AS u(id)
+CROSS JOIN LATERAL (
+    SELECT SUM(calls) AS calls, SUM(meetings) AS meetings, SUM(visits) AS visits, SUM(spent) AS spent
+    FROM contacts_planday WHERE user_id = u.id AND day >= %(first)s AND day < %(last)s
+) AS d
+CROSS JOIN LATERAL (
+    SELECT COUNT(*) AS n FROM contacts_company
+    WHERE owner_id = u.id AND created_at >= %(start)s AND created_at < %(end)s
+) AS c
+"""
+
+
+def _collect_days(user_ids: list[int], start: datetime, end: datetime) -> dict[int, Actuals]:
+    """As _collect(trunc=None) for a range of whole local days (every period), in one query."""
+    params = {"users": user_ids, "first": _local_day(start), "last": _local_day(end), "start": start, "end": end}
+    with connection.cursor() as cursor:
+        cursor.execute(_DAYS_SQL, params)
+        return {
+            pk: Actuals(calls or 0, meetings or 0, visits or 0, new_clients, _hours(spent))
+            for pk, calls, meetings, visits, spent, new_clients in cursor.fetchall()
+        }
+
+
+def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
     """Actual values of every user in [start, end): a constant number of queries for the whole list.
 
     The caller decides whose values may be shown (team_plans, my_plan); every user gets an entry.
-    `among`: the same users as a query (`values("pk")`), sent as a subquery instead of dozens of ids.
     """
     users = list(users)
-    found = _collect([u.pk for u in users] if among is None else among, start, end, trunc=None)
+    ids = [u.pk for u in users]
+    if _local_day(start) is not None and _local_day(end) is not None:
+        found = _collect_days(ids, start, end)
+    else:
+        found = {pk: actual for (pk, _bucket), actual in _collect(ids, start, end, trunc=None).items()}
     won = registry.plan_metric("won_amount")
     amounts = won(users, start, end) if won is not None and users else None
     result = {}
     for user in users:
-        actual = found.get((user.pk, None), Actuals())
+        actual = found.get(user.pk) or Actuals()
         if amounts is not None:
             actual.won_amount = Decimal(amounts.get(user.pk) or 0)
         result[user.pk] = actual
@@ -451,7 +481,7 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     # The row shows the name (User.__str__); plan_can_set reads the team.
     people = User.objects.filter(team=chosen, is_active=True)
     members = list(people.only("pk", "full_name", "email", "team_id", "is_active").order_by("full_name", "pk"))
-    # The members as a subquery in the plan and aggregate queries: cheaper to build and send than 70 ids.
+    # The members as a subquery in the plan query: cheaper to build and send than 70 ids.
     among = people.values("pk")
     plans = {
         plan.user_id: plan
@@ -459,7 +489,7 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
         .filter(user_id__in=among, period=current.kind, starts_on=current.starts_on)
         .only("user_id", "team_id", *(metric.key for metric in METRICS))
     }
-    actuals = plan_actuals(users=members, start=current.start, end=current.end, among=among)
+    actuals = plan_actuals(users=members, start=current.start, end=current.end)
     elapsed, text = current.elapsed(), NumberText()
     history_url, edit_url = reverse("contacts:plan-history"), reverse("contacts:plan-edit")
     kind, starts_on = current.kind, current.starts_on.isoformat()
