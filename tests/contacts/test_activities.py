@@ -596,7 +596,8 @@ def test_my_day_birthday_item_and_congratulating_it_in_place(client, owner, busy
     html = client.get(url("my-day")).content.decode()
     assert f'id="birthday-{person.pk}"' in html
     assert f'<a href="/contacts/people/{person.pk}/">{person}</a>' in html
-    assert 'data-testid="age"' in html and "csrfmiddlewaretoken" in html
+    assert 'data-testid="age"' in html
+    assert "csrfmiddlewaretoken" in html
 
     response = client.post(url("person-congratulate", person.pk), headers=HTMX)
 
