@@ -323,11 +323,23 @@ class MetricProgress:
         return min(100, self.percent or 0)
 
 
+@dataclass(slots=True)
+class Targets:
+    """A plan's target values (the METRICS fields of a WorkPlan), read without building the model instance."""
+
+    calls: int
+    meetings: int
+    visits: int
+    new_clients: int
+    won_amount: Decimal
+    hours: Decimal
+
+
 @dataclass
 class PlanProgress:
     user: User
     period: Period
-    plan: WorkPlan | None
+    plan: WorkPlan | Targets | None  # Targets on the team page
     metrics: list[MetricProgress]
     elapsed_percent: int
     can_edit: bool = False
@@ -346,7 +358,7 @@ _METRIC_FIELDS = tuple((metric.key, metric.label, metric.is_amount) for metric i
 
 
 def _progress(
-    user: User, period: Period, plan: WorkPlan | None, actual: Actuals, elapsed: Decimal, text: NumberText
+    user: User, period: Period, plan: WorkPlan | Targets | None, actual: Actuals, elapsed: Decimal, text: NumberText
 ) -> PlanProgress:
     metrics = []
     threshold = elapsed - BEHIND_MARGIN
@@ -483,11 +495,12 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     members = list(people.only("pk", "full_name", "email", "team_id", "is_active").order_by("full_name", "pk"))
     # The members as a subquery in the plan query: cheaper to build and send than 70 ids.
     among = people.values("pk")
+    keys = [metric.key for metric in METRICS]
     plans = {
-        plan.user_id: plan
-        for plan in WorkPlan.objects.visible_to(viewer)
+        values[0]: Targets(*values[1:])
+        for values in WorkPlan.objects.visible_to(viewer)
         .filter(user_id__in=among, period=current.kind, starts_on=current.starts_on)
-        .only("user_id", "team_id", *(metric.key for metric in METRICS))
+        .values_list("user_id", *keys)
     }
     actuals = plan_actuals(users=members, start=current.start, end=current.end)
     elapsed, text = current.elapsed(), NumberText()
