@@ -268,6 +268,12 @@ class Person(BaseModel):
             models.Index(fields=["company", "last_name"], name="contacts_person_company_idx"),
             # Birthdays today / this month (activities issue) without scanning a million people.
             models.Index(fields=["birth_month", "birth_day"], name="contacts_person_birthday_idx"),
+            # ... and among the people a user sees (ScopedQuerySet.visibility: own, or the team's / shared ones):
+            # My day reads a few rows, not the ~2,700 birthdays of the day.
+            models.Index(fields=["owner", "birth_month", "birth_day"], name="contacts_person_owner_bday_idx"),
+            models.Index(
+                fields=["team", "birth_month", "birth_day", "is_shared"], name="contacts_person_team_bday_idx"
+            ),
             models.Index(fields=["last_contact_at", "id"], name="contacts_person_last_idx"),
             models.Index(fields=["created_at", "id"], name="contacts_person_created_idx"),
         ]

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, DateField, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.http import Http404
@@ -223,18 +224,50 @@ def _collect_raw(user_ids: list[int], start: datetime, end: datetime, bucket: An
         entry(row["assignee_id"], row).hours = _hours(row["spent"])
 
 
+# Calls, meetings, visits, hours (the daily rollup) and new clients of some users in whole local days, in
+# one statement: two ORM aggregates cost ~2 ms of Python on the team page. Index scans per user:
+# contacts_planday_one_per_day and contacts_co_owner_created_idx (index-only).
+_DAYS_SQL = """
+SELECT u.id, d.calls, d.meetings, d.visits, d.spent, c.n
+FROM unnest(%(users)s::bigint[]) AS u(id)
+CROSS JOIN LATERAL (
+    SELECT SUM(calls) AS calls, SUM(meetings) AS meetings, SUM(visits) AS visits, SUM(spent) AS spent
+    FROM contacts_planday WHERE user_id = u.id AND day >= %(first)s AND day < %(last)s
+) AS d
+CROSS JOIN LATERAL (
+    SELECT COUNT(*) AS n FROM contacts_company
+    WHERE owner_id = u.id AND created_at >= %(start)s AND created_at < %(end)s
+) AS c
+"""
+
+
+def _collect_days(user_ids: list[int], start: datetime, end: datetime) -> dict[int, Actuals]:
+    """As _collect(trunc=None) for a range of whole local days (every period), in one query."""
+    params = {"users": user_ids, "first": _local_day(start), "last": _local_day(end), "start": start, "end": end}
+    with connection.cursor() as cursor:
+        cursor.execute(_DAYS_SQL, params)
+        return {
+            pk: Actuals(calls or 0, meetings or 0, visits or 0, new_clients, _hours(spent))
+            for pk, calls, meetings, visits, spent, new_clients in cursor.fetchall()
+        }
+
+
 def plan_actuals(*, users: Sequence[User], start: datetime, end: datetime) -> dict[int, Actuals]:
     """Actual values of every user in [start, end): a constant number of queries for the whole list.
 
     The caller decides whose values may be shown (team_plans, my_plan); every user gets an entry.
     """
     users = list(users)
-    found = _collect([u.pk for u in users], start, end, trunc=None)
+    ids = [u.pk for u in users]
+    if _local_day(start) is not None and _local_day(end) is not None:
+        found = _collect_days(ids, start, end)
+    else:
+        found = {pk: actual for (pk, _bucket), actual in _collect(ids, start, end, trunc=None).items()}
     won = registry.plan_metric("won_amount")
     amounts = won(users, start, end) if won is not None and users else None
     result = {}
     for user in users:
-        actual = found.get((user.pk, None), Actuals())
+        actual = found.get(user.pk) or Actuals()
         if amounts is not None:
             actual.won_amount = Decimal(amounts.get(user.pk) or 0)
         result[user.pk] = actual
@@ -290,11 +323,23 @@ class MetricProgress:
         return min(100, self.percent or 0)
 
 
+@dataclass(slots=True)
+class Targets:
+    """A plan's target values (the METRICS fields of a WorkPlan), read without building the model instance."""
+
+    calls: int
+    meetings: int
+    visits: int
+    new_clients: int
+    won_amount: Decimal
+    hours: Decimal
+
+
 @dataclass
 class PlanProgress:
     user: User
     period: Period
-    plan: WorkPlan | None
+    plan: WorkPlan | Targets | None  # Targets on the team page
     metrics: list[MetricProgress]
     elapsed_percent: int
     can_edit: bool = False
@@ -308,22 +353,26 @@ class PlanProgress:
         self.has_plan = self.plan is not None
 
 
+# (key, label, is_amount) of every metric, unpacked once: a team page builds a row for each member.
+_METRIC_FIELDS = tuple((metric.key, metric.label, metric.is_amount) for metric in METRICS)
+
+
 def _progress(
-    user: User, period: Period, plan: WorkPlan | None, actual: Actuals, elapsed: Decimal, text: NumberText
+    user: User, period: Period, plan: WorkPlan | Targets | None, actual: Actuals, elapsed: Decimal, text: NumberText
 ) -> PlanProgress:
     metrics = []
-    for metric in METRICS:
-        target = getattr(plan, metric.key) if plan is not None else None
-        value = getattr(actual, metric.key)
+    threshold = elapsed - BEHIND_MARGIN
+    for key, label, is_amount in _METRIC_FIELDS:
+        target = getattr(plan, key) if plan is not None else None
+        value = getattr(actual, key)
         percent = None
         behind = False
         if target and value is not None:
             share = Decimal(value) / Decimal(target)
             percent = int(share * 100)
-            behind = share < elapsed - BEHIND_MARGIN
-        shown = text(target, is_amount=metric.is_amount), text(value, is_amount=metric.is_amount)
-        row = (metric.key, metric.label, metric.is_amount, target, value, percent, behind)
-        metrics.append(MetricProgress(*row, *shown))
+            behind = share < threshold
+        shown = text(target, is_amount=is_amount), text(value, is_amount=is_amount)
+        metrics.append(MetricProgress(key, label, is_amount, target, value, percent, behind, *shown))
     return PlanProgress(user, period, plan, metrics, elapsed_percent=int(elapsed * 100))
 
 
@@ -340,11 +389,16 @@ def my_plan(*, user: User, period: str, starts_on: date) -> PlanProgress:
 
 def plan_can_set(*, actor: User, user: User) -> bool:
     """Directors and administrators set anyone's plan; a sales manager the plans of their teams' members."""
+    return _can_set_team(actor, user.team_id)
+
+
+def _can_set_team(actor: User, team_id: int | None) -> bool:
+    """plan_can_set for any member of the team `team_id` (it depends on the person's team only)."""
     if not actor.is_active or not actor.has_role(*PLAN_SETTERS):
         return False
     if actor.scope == Scope.ALL:
         return True
-    return actor.has_role(Role.SALES_MANAGER) and user.team_id is not None and user.team_id in actor.team_ids
+    return actor.has_role(Role.SALES_MANAGER) and team_id is not None and team_id in actor.team_ids
 
 
 def plan_teams(viewer: User) -> QuerySet[Team]:
@@ -437,21 +491,25 @@ def team_plans(*, viewer: User, period: str, starts_on: date, team: int | None =
     if chosen is None:
         return result
     # The row shows the name (User.__str__); plan_can_set reads the team.
-    people = User.objects.filter(team=chosen, is_active=True).only("pk", "full_name", "email", "team_id", "is_active")
-    members = list(people.order_by("full_name", "pk"))
+    people = User.objects.filter(team=chosen, is_active=True)
+    members = list(people.only("pk", "full_name", "email", "team_id", "is_active").order_by("full_name", "pk"))
+    # The members as a subquery in the plan query: cheaper to build and send than 70 ids.
+    among = people.values("pk")
+    keys = [metric.key for metric in METRICS]
     plans = {
-        plan.user_id: plan
-        for plan in WorkPlan.objects.visible_to(viewer)
-        .filter(user_id__in=[member.pk for member in members], period=current.kind, starts_on=current.starts_on)
-        .only("user_id", "team_id", *(metric.key for metric in METRICS))
+        values[0]: Targets(*values[1:])
+        for values in WorkPlan.objects.visible_to(viewer)
+        .filter(user_id__in=among, period=current.kind, starts_on=current.starts_on)
+        .values_list("user_id", *keys)
     }
     actuals = plan_actuals(users=members, start=current.start, end=current.end)
     elapsed, text = current.elapsed(), NumberText()
     history_url, edit_url = reverse("contacts:plan-history"), reverse("contacts:plan-edit")
     kind, starts_on = current.kind, current.starts_on.isoformat()
+    can_edit = _can_set_team(viewer, chosen.pk)  # every member is in the chosen team
     for member in members:
         row = _progress(member, current, plans.get(member.pk), actuals[member.pk], elapsed, text)
-        row.can_edit = plan_can_set(actor=viewer, user=member)
+        row.can_edit = can_edit
         row.history_url = f"{history_url}?user={member.pk}&period={kind}"
         row.edit_url = f"{edit_url}?user={member.pk}&period={kind}&starts_on={starts_on}"
         result.rows.append(row)

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -827,17 +828,19 @@ def product_for_line(*, pk: int) -> Product | None:
 # --- work plans ----------------------------------------------------------------------------------------
 
 
+# Written out: as an ORM aggregate over the ids of a 70-member team it cost ~1 ms of Python on the team plan page.
+_WON_SQL = (
+    "SELECT owner_id, SUM(amount) FROM {table} WHERE status = %s AND owner_id = ANY(%s)"
+    " AND closed_at >= %s AND closed_at < %s GROUP BY owner_id"
+)
+
+
 def won_amount(users: Sequence[User], start: datetime, end: datetime) -> dict[int, Decimal]:
     """Plan metric "won_amount": Σ amount of deals won in [start, end) per owner.
 
-    One index-only query (deals_deal_won_amount_idx).
+    One index-only query (deals_deal_won_amount_idx: owner_id, closed_at INCLUDE amount WHERE status = 'won').
     """
-    rows = (
-        Deal.objects.filter(
-            status=DealStatus.WON, owner_id__in=[user.pk for user in users], closed_at__gte=start, closed_at__lt=end
-        )
-        .order_by()
-        .values("owner_id")
-        .annotate(total=Sum("amount"))
-    )
-    return {row["owner_id"]: row["total"] or ZERO for row in rows}
+    sql = _WON_SQL.format(table=connection.ops.quote_name(Deal._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DealStatus.WON.value, [user.pk for user in users], start, end])
+        return {owner_id: total or ZERO for owner_id, total in cursor.fetchall()}

@@ -530,8 +530,9 @@ def busy_day(owner, manager, company):
 def test_my_day_has_every_section_bounded_and_preloaded(owner, busy_day, django_assert_max_num_queries):
     rows, people = busy_day
 
-    # Five sections, then birthdays one query per day of the week (stopping once 50 are found), whatever the rows.
-    with django_assert_max_num_queries(12):
+    # Five sections in two queries (their first ids, then the rows), then birthdays one query per day of the
+    # week (stopping once enough are found), whatever the rows.
+    with django_assert_max_num_queries(9):
         day = selectors_activities.my_day(user=owner)
         rendered = [(row.company, row.person) for key in ("overdue", "today_rows", "week") for row in day[key].rows]
         rendered += [(row.company, row.created_by) for row in day["pending"].rows]
@@ -575,7 +576,7 @@ def test_my_day_overdue_is_capped_with_a_count_of_the_rest(owner):
 def test_my_day_page_renders_every_section_in_bounded_queries(client, owner, busy_day, django_assert_max_num_queries):
     client.force_login(owner)
 
-    with django_assert_max_num_queries(18):  # session, user, roles, bell, nav + the twelve of my_day
+    with django_assert_max_num_queries(14):  # session, user, roles, bell, nav + my_day's (sections in two)
         response = client.get(url("my-day"))
 
     assert response.status_code == 200
@@ -585,6 +586,26 @@ def test_my_day_page_renders_every_section_in_bounded_queries(client, owner, bus
     assert html.count('data-testid="activity-row"') == 15
     assert html.count('data-testid="congratulate"') == 3
     assert html.count('data-testid="accept"') == 3
+
+
+def test_my_day_birthday_item_and_congratulating_it_in_place(client, owner, busy_day):
+    _rows, people = busy_day
+    person = people[0]
+    client.force_login(owner)
+
+    html = client.get(url("my-day")).content.decode()
+    assert f'id="birthday-{person.pk}"' in html
+    assert f'<a href="/contacts/people/{person.pk}/">{person}</a>' in html
+    assert 'data-testid="age"' in html
+    assert "csrfmiddlewaretoken" in html
+
+    response = client.post(url("person-congratulate", person.pk), headers=HTMX)
+
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert f'id="birthday-{person.pk}"' in fragment
+    assert 'data-testid="congratulation-planned"' in fragment
+    assert 'data-testid="congratulate"' not in fragment.split('hx-swap-oob="afterbegin:#section-today-rows"')[0]
 
 
 def test_my_day_htmx_returns_the_fragment(client, owner, busy_day):
