@@ -115,10 +115,11 @@ def decorate_interaction(row: Interaction) -> Interaction:
     return row
 
 
-# What a timeline row (includes/timeline.html), the dossier and the cursor read.
+# What a timeline row (includes/timeline.html), the dossier and the cursor read; the card's own holder
+# (the company of a company timeline, the person of a person's) is set on the rows, not joined.
 TIMELINE_FIELDS = (
     *("channel", "direction", "occurred_at", "duration", "subject", "body", "outcome", "company", "person", "user"),
-    *("person__last_name", "person__first_name", "person__patronymic", "user__full_name", "user__email"),
+    *("user__full_name", "user__email"),
 )
 # What the people section of a company card shows.
 CARD_PERSON_FIELDS = ("last_name", "first_name", "patronymic", "position", "company")
@@ -132,13 +133,17 @@ def timeline_queryset(
     Keyset on (occurred_at, id): `occurred_at <= t` is the index range start of contacts_inter_company_idx
     (contacts_inter_comp_chan_idx with a channel, contacts_inter_person_idx for a person), so page 1,000
     costs what page 1 costs. An unknown channel or a malformed cursor is ignored.
+
+    The caller read the holder through visible_to. A company's history is all visible with it; a person's
+    may span former companies, so it keeps only the interactions of companies the user sees.
     """
-    qs = Interaction.objects.visible_to(user).select_related("person", "user").prefetch_related("attachments")
+    qs = Interaction.objects.select_related("user").prefetch_related("attachments")
     if person is not None:
-        qs = qs.filter(person=person).select_related("company")
+        qs = qs.visible_to(user).filter(person=person).select_related("company")
         qs = qs.only(*TIMELINE_FIELDS, "company__name", "company__short_name")
     else:
-        qs = qs.filter(company=company).only(*TIMELINE_FIELDS)
+        qs = qs.filter(company=company).select_related("person")
+        qs = qs.only(*TIMELINE_FIELDS, "person__last_name", "person__first_name", "person__patronymic")
     if channel in InteractionChannel.values:
         qs = qs.filter(channel=channel)
     cursor = decode_cursor(before)
@@ -160,6 +165,11 @@ def timeline_page(
     """One page of the timeline (see timeline_queryset) and the cursor of the next page ("" at the end)."""
     qs = timeline_queryset(user=user, company=company, person=person, channel=channel, before=before)
     rows = list(qs[: limit + 1])
+    for row in rows:  # the holder itself, not joined (timeline_queryset)
+        if person is not None:
+            row.person = person
+        else:
+            row.company = company
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else ""
     channel = channel if channel in InteractionChannel.values else ""
     return TimelinePage([decorate_interaction(row) for row in rows[:limit]], next_cursor, channel)

@@ -26,7 +26,7 @@ from crm.models import User
 from deals.models import Category, Discount, PriceListItem, Product
 from deals.pricing import PriceQuote, price_for
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # rows a list page shows, as every list (contacts.selectors_lists.PAGE_SIZE)
 SEARCH_MIN_LENGTH = 3
 CHANGES_LIMIT = 50
 CARD_PRICE_LIST_LIMIT = 100

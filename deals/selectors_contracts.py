@@ -12,7 +12,7 @@ from crm.models import Team, User
 from deals.filters_orders import ContractFilter
 from deals.models import Contract
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # rows a list page shows, as every list (contacts.selectors_lists.PAGE_SIZE)
 COMPANY_TAB_LIMIT = 20
 CHANGES_LIMIT = 50
 

@@ -55,8 +55,9 @@ from deals.services_deals import line_total
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-COLUMN_SIZE = 20  # cards a board column shows before "Load more"
-LIST_PAGE_SIZE = 50
+COLUMN_SIZE = 15  # cards a board column shows before "Load more"
+# As the contacts lists: a screenful; the next page is one keyset query away.
+LIST_PAGE_SIZE = 25
 COMPANY_TAB_SIZE = 20
 CARD_ACTIVITIES = 10
 CARD_INTERACTIONS = 20

@@ -41,7 +41,7 @@ from deals.models import (
 from deals.selectors_deals import INTERACTION_COLUMNS
 from deals.services_orders import allowed_statuses
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # rows a list page shows, as every list (contacts.selectors_lists.PAGE_SIZE)
 COUNTS_DAYS = 90  # the per-status counts cover orders created in this many days unless a period is chosen
 CARD_INTERACTIONS = 20
 COMPANY_TAB_LIMIT = 20

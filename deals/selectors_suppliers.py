@@ -31,7 +31,7 @@ from deals.models import Currency, Product, PurchaseDelivery, SupplierOffer, Sup
 from deals.selectors_catalogue import decorate_product
 
 VIEW_SUPPLIERS = "deals.view_supplieroffer"
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # rows a list page shows, as every list (contacts.selectors_lists.PAGE_SIZE)
 OFFERS_LIMIT = 100
 DELIVERIES_LIMIT = 20
 COMPARISON_LIMIT = 200

@@ -261,7 +261,7 @@ def test_the_first_cards_come_from_one_union_of_limited_index_scans(owner, pipe,
         selectors.board(user=owner, pipeline=pipe[0], filters=selectors.BoardFilters())
     unions = [q["sql"] for q in queries if "UNION ALL" in q["sql"]]
     assert len(unions) == 1
-    assert unions[0].count("LIMIT 21") == 2
+    assert unions[0].count(f"LIMIT {selectors.COLUMN_SIZE + 1}") == 2
 
 
 # --- scoping --------------------------------------------------------------------------------------------
