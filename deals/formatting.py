@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from html import escape
-from typing import Any
 
 from django.utils import numberformat
 from django.utils.formats import get_format
-from django.utils.safestring import SafeString, mark_safe
 
 CENT = Decimal("0.01")
 
@@ -45,14 +42,3 @@ class Money:
 def day(value: date | None) -> str:
     """A date as `|date:"d.m.Y"` prints it; "" for none."""
     return value.strftime("%d.%m.%Y") if value else ""
-
-
-def markup(template: str, **values: Any) -> SafeString:
-    """`template.format(**values)` with every value HTML-escaped, a SafeString kept as it is.
-
-    For rows and cards printed by the dozen: each through the template engine costs ~0.1 ms (a dozen
-    variable lookups), format_html ~0.03 ms (lazy-string checks per value), this ~0.01 ms. html.escape is
-    what django.utils.html.escape runs.
-    """
-    escaped = {key: value if isinstance(value, SafeString) else escape(str(value)) for key, value in values.items()}
-    return mark_safe(template.format(**escaped))

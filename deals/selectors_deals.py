@@ -37,10 +37,11 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models import Activity, ActivityStatus, Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names, related_entry
 from crm.lib.cached import cached_aggregate, scope_key
+from crm.lib.html import markup
 from crm.models import Team, User
 from crm.templatetags.crm_urls import pk_url
 from deals import aggregates
-from deals.formatting import Money, day, markup
+from deals.formatting import Money, day
 from deals.models import (
     Deal,
     DealLine,

@@ -22,11 +22,12 @@ from django.utils.translation import gettext
 from contacts.models import Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.lib.cached import cached_aggregate, scope_key
+from crm.lib.html import markup
 from crm.models import Scope, Team, User
 from crm.templatetags.crm_urls import pk_url
 from deals import aggregates
 from deals.filters_orders import OrderFilter
-from deals.formatting import Money, day, markup
+from deals.formatting import Money, day
 from deals.models import (
     OPEN_ORDER_STATUSES,
     Deal,

@@ -9,7 +9,6 @@ selectors_activities.decorate (its URLs, time and icon). Context: user, csrf_tok
 
 from __future__ import annotations
 
-import html
 from functools import cache
 from typing import Any
 
@@ -19,15 +18,10 @@ from django.utils.translation import get_language, gettext, ngettext
 
 from contacts.models import Activity, ActivityKind, ActivityStatus, AssignmentState, Priority
 from contacts.services_activities import Snooze
+from crm.lib.html import escape
 from crm.templatetags.crm_urls import pk_url
 
 register = template.Library()
-
-
-def escape(value: object) -> str:
-    """As django.utils.html.escape (the same characters) without its lazy-string check and SafeString:
-    called dozens of times a row."""
-    return html.escape(str(value))
 
 
 DROPDOWN = ' class="dropdown"'

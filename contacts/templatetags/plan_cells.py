@@ -7,7 +7,6 @@ lookups each) they cost more than the rest of the page together; the row's own ~
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from functools import cache
 
@@ -16,14 +15,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from contacts.selectors_plans import MetricProgress, PlanProgress
+from crm.lib.html import escape
 
 register = template.Library()
-
-
-def escape(value: object) -> str:
-    """As django.utils.html.escape (the same characters) without its lazy-string check and SafeString:
-    called dozens of times a row."""
-    return html.escape(str(value))
 
 
 def _cell(metric: MetricProgress) -> str:
