@@ -8,6 +8,11 @@ the database; the embedded one is dropped and reseeded when the seeding code has
 start gunicorn (2 workers, DEBUG off, BENCH=1); log in as `bench.pages.BENCH_USER`; time the floor
 and every page in `bench.pages.PAGES` over one keep-alive connection; print a table; write JSON.
 
+After timing a page it is fetched once more with `X-Bench-Explain: 1`, which returns the plans of its
+queries; the plan of its main query (the costliest, `bench.plans`) is printed under the page. A main
+query that seq-scans a table of over `bench.plans.BIG_TABLE_ROWS` rows (pg_class.reltuples) fails the
+run (exit 1, after results.json is written); such a scan in another query of the page is a warning.
+
 Percentiles are nearest-rank (`percentile`): always a measured time, never an interpolation, so
 with 50 requests p99 is the slowest one. `queries` is the largest `X-Query-Count` seen for the
 page (the header comes from `crm.middleware.QueryCountMiddleware`, on with BENCH=1).
@@ -28,16 +33,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from bench import plans
 from bench.pages import BENCH_USER, FLOOR, PAGES, Page
 from crm import embedded
 from crm.seeding import DEMO_PASSWORD, SIZES
@@ -66,6 +73,8 @@ class Result:
     p99_ms: float
     queries: int
     floor_ratio: float
+    # Tables over plans.BIG_TABLE_ROWS rows that the page's main query reads with a sequential scan.
+    main_query_seq_scans: list[str] = field(default_factory=list)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -264,8 +273,10 @@ def _login(base_url: str, email: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
-def fetch(connection: http.client.HTTPConnection, url: str, headers: dict[str, str]) -> tuple[int, float, int | None]:
-    """GET `url`; return the status, the wall time in ms and the X-Query-Count header."""
+def _get(
+    connection: http.client.HTTPConnection, url: str, headers: dict[str, str]
+) -> tuple[http.client.HTTPResponse, bytes, float]:
+    """GET `url`; return the response, its body and the wall time in ms."""
     for attempt in range(2):
         if connection.sock is None:
             connection.connect()  # outside the timed part
@@ -273,17 +284,84 @@ def fetch(connection: http.client.HTTPConnection, url: str, headers: dict[str, s
         try:
             connection.request("GET", url, headers=headers)
             response = connection.getresponse()
-            response.read()
+            body = response.read()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             # The server closed the idle keep-alive connection just before we used it: retry once.
             connection.close()
             if attempt:
                 raise
             continue
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        count = response.getheader("X-Query-Count")
-        return response.status, elapsed_ms, int(count) if count is not None else None
+        return response, body, (time.perf_counter() - started) * 1000
     raise AssertionError("unreachable")
+
+
+def fetch(connection: http.client.HTTPConnection, url: str, headers: dict[str, str]) -> tuple[int, float, int | None]:
+    """GET `url`; return the status, the wall time in ms and the X-Query-Count header."""
+    response, _body, elapsed_ms = _get(connection, url, headers)
+    count = response.getheader("X-Query-Count")
+    return response.status, elapsed_ms, int(count) if count is not None else None
+
+
+def fetch_plans(
+    connection: http.client.HTTPConnection, name: str, url: str, headers: dict[str, str]
+) -> list[plans.Query]:
+    """The page's queries with their plans (QueryCountMiddleware answers `X-Bench-Explain: 1` with them)."""
+    response, body, _elapsed_ms = _get(connection, url, {**headers, "X-Bench-Explain": "1"})
+    try:
+        answer = json.loads(body)
+        status, queries = answer["status"], answer["queries"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BenchError(f"page {name!r} ({url}) sent no plans ({response.status}): {error}") from error
+    if status != 200:
+        raise BenchError(f"page {name!r} ({url}) answered {status} when asked for its plans, expected 200")
+    return queries
+
+
+class TableSizes:
+    """Rows of a table by pg_class.reltuples, read once per table (Django set up in this process)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, int] = {}
+
+    def rows(self, relation: str) -> int:
+        if relation not in self._rows:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [relation])
+                found = cursor.fetchone()
+                estimate = found[0] if found else 0
+                if estimate < 0:  # never vacuumed or analysed: count
+                    cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(relation)}")
+                    estimate = cursor.fetchone()[0]
+            self._rows[relation] = int(estimate)
+        return self._rows[relation]
+
+    def big(self, relations: Sequence[str]) -> list[str]:
+        """The relations with over plans.BIG_TABLE_ROWS rows."""
+        return [relation for relation in relations if self.rows(relation) > plans.BIG_TABLE_ROWS]
+
+    def describe(self, relations: Sequence[str]) -> str:
+        return ", ".join(f"{relation} ({self.rows(relation):,} rows)" for relation in relations)
+
+
+def check_plans(queries: Sequence[plans.Query], sizes: TableSizes) -> list[str]:
+    """Print the main query's plan (and warnings for other queries); return its big seq-scanned tables."""
+    main = plans.main_query(queries)
+    if main is None:
+        print("    no SELECT queries", flush=True)
+        return []
+    print(f"    main query (cost {plans.root(main)['Total Cost']:.2f}, the costliest of {len(queries)}):")
+    print(textwrap.indent(main["text"], "      "))
+    for number, query in enumerate(queries, start=1):
+        big = sizes.big(plans.seq_scanned_relations(query))
+        if big and query is not main:
+            print(f"    warning: query {number} of {len(queries)} seq-scans {sizes.describe(big)}")
+    big = sizes.big(plans.seq_scanned_relations(main))
+    if big:
+        print(f"    FAIL: the main query seq-scans {sizes.describe(big)}")
+    sys.stdout.flush()
+    return big
 
 
 def time_page(
@@ -336,7 +414,9 @@ def print_table(results: Sequence[Result]) -> None:
         )
 
 
-def run_pages(base_port: int, cookie: str, *, warmup: int, requests: int) -> list[Result]:
+def run_pages(base_port: int, cookie: str, sizes: TableSizes, *, warmup: int, requests: int) -> list[Result]:
+    from django.db import connections
+
     pages = [FLOOR, *PAGES]
     names = [page.name for page in pages]
     if len(set(names)) != len(names):
@@ -364,9 +444,21 @@ def run_pages(base_port: int, cookie: str, *, warmup: int, requests: int) -> lis
                 )
             )
             print(f"  {page.name}: p95 {p95:.2f} ms", flush=True)
+            queries = fetch_plans(connection, page.name, url, headers)
+            results[-1].main_query_seq_scans = check_plans(queries, sizes)
     finally:
         connection.close()
+        connections.close_all()
     return results
+
+
+def plan_failures(results: Sequence[Result], sizes: TableSizes) -> list[str]:
+    """One line per page whose main query seq-scans a big table."""
+    return [
+        f"page {r.name}: main query seq-scans {sizes.describe(r.main_query_seq_scans)}"
+        for r in results
+        if r.main_query_seq_scans
+    ]
 
 
 # --- Main -----------------------------------------------------------------------------------------
@@ -431,17 +523,27 @@ def bench(args: argparse.Namespace, log: IO[bytes]) -> int:
         gunicorn, port = start_gunicorn(env, log)
         cookie = login(f"http://127.0.0.1:{port}", BENCH_USER, DEMO_PASSWORD)
         print(f"Timing {1 + len(PAGES)} pages: {args.warmup} warm-up + {args.requests} timed requests each…")
-        results = run_pages(port, cookie, warmup=args.warmup, requests=args.requests)
+        sizes = TableSizes()
+        results = run_pages(port, cookie, sizes, warmup=args.warmup, requests=args.requests)
         print_table(results)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n")
         print(f"\nWrote {args.output}")
+        failures = plan_failures(results, sizes)
+        for line in failures:
+            print(line, file=sys.stderr)
+        if failures:
+            print(
+                f"bench: {len(failures)} page(s) fail the plan check: their main query seq-scans a table of over "
+                f"{plans.BIG_TABLE_ROWS:,} rows",
+                file=sys.stderr,
+            )
         if args.keep_server:
             print(f"gunicorn keeps serving http://127.0.0.1:{port}/ ({BENCH_USER} / {DEMO_PASSWORD}); Ctrl+C stops it.")
-            # Ctrl+C is the expected way to end --keep-server: the results are written, exit 0.
+            # Ctrl+C is the expected way to end --keep-server: the results are written.
             with contextlib.suppress(KeyboardInterrupt):
                 gunicorn.wait()
-        return 0
+        return 1 if failures else 0
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         log.seek(0)

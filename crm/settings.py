@@ -80,9 +80,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
-# Widgets render through the project templates (templates/django/forms/ can override them); plain
-# <input>s are written in Python (crm.lib.forms.FastRenderer).
-FORM_RENDERER = "crm.lib.forms.FastRenderer"
+# Widgets render through the project templates (templates/django/forms/ can override them).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -98,6 +97,12 @@ TEMPLATES = [
                 "crm.context_processors.shell",
             ],
         },
+    },
+    {
+        # Rows rendered by the dozen (crm/jinja2.py): templates in <app>/jinja2/<app>/.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "crm.jinja2.environment"},
     },
 ]
 

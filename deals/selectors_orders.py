@@ -16,13 +16,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 
 from contacts.models import Company, Interaction, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.lib.cached import cached_aggregate, scope_key
-from crm.lib.html import markup
 from crm.models import Scope, Team, User
 from crm.templatetags.crm_urls import pk_url
 from deals import aggregates
@@ -95,45 +92,6 @@ class OrderRow:
     is_overdue: bool
     owner_name: str
     created_label: str
-
-    @property
-    def html(self) -> SafeString:
-        if not self.expected_label:
-            expected = _NO_DATE_HTML
-        elif self.is_overdue:
-            expected = markup(_OVERDUE_HTML, date=self.expected_label, overdue=gettext("overdue"))
-        else:
-            expected = self.expected_label
-        return markup(
-            _ROW_HTML,
-            url=self.url,
-            number=self.number,
-            company=self.company_name,
-            badge=self.status_badge,
-            status=self.status_label,
-            total=self.total,
-            payment=self.payment_label,
-            expected=expected,
-            owner=self.owner_name,
-            created=self.created_label,
-        )
-
-
-# A row of order_list.html (50 a page: through the template engine ~5 ms, here ~0.5 ms).
-_ROW_HTML = (
-    '<tr data-testid="row">\n'
-    '  <td><a href="{url}" class="fw-semibold">{number}</a></td>\n'
-    "  <td>{company}</td>\n"
-    '  <td><span class="badge {badge}" data-testid="order-status">{status}</span></td>\n'
-    '  <td class="text-end text-nowrap">{total}</td>\n'
-    "  <td>{payment}</td>\n"
-    '  <td class="text-nowrap">{expected}</td>\n'
-    "  <td>{owner}</td>\n"
-    '  <td class="text-nowrap">{created}</td>\n'
-    "</tr>"
-)
-_OVERDUE_HTML = '{date} <span class="badge text-bg-danger" data-testid="overdue">{overdue}</span>'
-_NO_DATE_HTML = mark_safe('<span class="text-body-secondary">—</span>')
 
 
 @dataclass

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -327,7 +328,7 @@ def person_congratulate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect(activity_url(activity) if activity else _next(request) or reverse("contacts:my-day"))
     context = {
-        "person": person,
+        "person": selectors_activities.birthday_person(person, day=timezone.localdate()),
         "planned": activity,
         "row": selectors_activities.decorate([activity])[0] if activity else None,
         "section": "today",

@@ -189,7 +189,7 @@ def deal_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {
         "columns": columns,
         "totals": selectors.sum_totals(columns),
-        "card": selectors.board_card(deal),
+        "moved": [selectors.board_card(deal)],
         "closed": deal.status != DealStatus.OPEN,
         "filter_query": _filter_query(request.POST),
         "can_change": True,

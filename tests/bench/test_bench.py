@@ -12,7 +12,7 @@ from bench.pages import FLOOR, PAGES
 from bench.run import percentile
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-KEYS = {"name", "url", "p50_ms", "p95_ms", "p99_ms", "queries", "floor_ratio"}
+KEYS = {"name", "url", "p50_ms", "p95_ms", "p99_ms", "queries", "floor_ratio", "main_query_seq_scans"}
 
 
 def test_percentile_is_nearest_rank():
@@ -54,7 +54,12 @@ def test_bench_run_times_every_page(tmp_path):
         assert result["floor_ratio"] > 0
         # An anonymous page may run no SQL at all (the login form); a signed-in one loads the session.
         assert result["queries"] >= (0 if page.anonymous else 1), page.name
+        # At size S no table is over plans.BIG_TABLE_ROWS rows: nothing fails the plan check.
+        assert result["main_query_seq_scans"] == [], page.name
     assert results[0]["url"] == "/bench/floor/"
     assert results[0]["floor_ratio"] == 1.0
     assert "/notifications/?before=" in next(r["url"] for r in results if r["name"] == "notifications-middle")
     assert "×floor" in completed.stdout
+    # Each signed-in page prints the plan of its main query under its timing.
+    assert completed.stdout.count("    main query (cost ") >= len(PAGES) - 1
+    assert "Index Scan" in completed.stdout
