@@ -459,8 +459,14 @@ class Interaction(BaseModel):
         related_name="interactions",
         db_index=False,
     )
+    # Empty for what the client did on their own (an e-mail to the service desk, a portal message).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # A deal, order or ticket of a higher app (contacts imports nothing above it).
     content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")

@@ -296,6 +296,8 @@ class NotificationKind(models.TextChoices):
     BIRTHDAY = "birthday", _("Birthdays")
     ORDER = "order", _("Order status changes")
     CONTRACT = "contract", _("Expiring contracts")
+    TICKET = "ticket", _("Tickets assigned to me")
+    ESCALATION = "escalation", _("SLA breaches")
 
 
 class NotificationPreference(models.Model):

@@ -35,7 +35,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Our own apps, lowest first (DESIGN.md): the demo seeders run in this order.
-LOCAL_APPS = ["crm", "contacts", "deals"]
+LOCAL_APPS = ["crm", "contacts", "deals", "service"]
 INSTALLED_APPS = [
     *LOCAL_APPS,
     "django.contrib.admin",
@@ -160,6 +160,7 @@ STATICFILES_DIRS = [
     ("vendor/fullcalendar", NODE_MODULES / "fullcalendar"),
     ("vendor/fullcalendar-locales", NODE_MODULES / "@fullcalendar/core/locales"),
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js/dist"),
 ]
 MEDIA_URL = "/media/"
 DATA_DIR = Path(env.str("CRM_DATA_DIR", default=str(BASE_DIR / ".data")))
@@ -233,6 +234,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=8, minute=10),
     },
 }
+CELERY_BEAT_SCHEDULE |= {
+    # Every 5 minutes; Ticket.escalated_at and Escalation(ticket, recipient) make a second run a no-op.
+    "tickets-escalate": {"task": "service.tasks.tickets_escalate_task", "schedule": 300.0, "options": {"expires": 280}},
+    # Every minute when SERVICE_IMAP_URL is set; InboundEmail's unique Message-ID makes a re-read a no-op.
+    "service-mail-fetch": {"task": "service.tasks.mailbox_fetch_task", "schedule": 60.0, "options": {"expires": 55}},
+    # Yesterday and today (Europe/Kyiv) into the service reports' daily rollups, every 30 minutes.
+    "service-rollups": {"task": "service.tasks.rollups_compute_task", "schedule": 1800.0, "options": {"expires": 1700}},
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 LOGGING = {
@@ -248,6 +257,14 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Service desk (service/): the mailbox the CRM reads (imap[s]://user:password@host:port/INBOX, empty: off),
+# the address clients write to and replies come from (replies go to <local>+<ticket>.<key>@<domain>),
+# and the team new tickets go to.
+SERVICE_IMAP_URL = env.str("SERVICE_IMAP_URL", default="")
+SERVICE_EMAIL = env.str("SERVICE_EMAIL", default="support@example.com")
+SERVICE_TEAM = env.str("SERVICE_TEAM", default="Сервіс")
+# A reply to a closed ticket reopens it within this many days, otherwise it starts a new ticket.
+SERVICE_REOPEN_DAYS = env.int("SERVICE_REOPEN_DAYS", default=14)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How often the bell in the navbar asks for the unread count (tests use a short interval).
 BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=60)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("contacts/", include("contacts.urls")),
     path("sales/", include("deals.urls")),
+    path("service/", include("service.urls")),
     path("admin/", admin.site.urls),
     path("health/", views.HealthView.as_view(), name="health"),
 ]

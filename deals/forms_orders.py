@@ -224,7 +224,7 @@ class ContractForm(forms.ModelForm):
 
     class Meta:
         model = Contract
-        fields = ["company", "number", "starts_on", "ends_on", "amount", "status", "signed_file"]
+        fields = ["company", "number", "starts_on", "ends_on", "amount", "status", "service_level", "signed_file"]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),
             "ends_on": forms.DateInput(attrs={"type": "date"}),

@@ -700,6 +700,14 @@ class ContractStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+class ServiceLevel(models.TextChoices):
+    """The service level a contract buys: the service desk picks the SLA policy by it."""
+
+    BASIC = "basic", _("Basic")
+    STANDARD = "standard", _("Standard")
+    PREMIUM = "premium", _("Premium")
+
+
 class ContractQuerySet(ScopedQuerySet):
     pass
 
@@ -717,6 +725,9 @@ class Contract(BaseModel):
     ends_on = models.DateField(_("until"), null=True, blank=True)
     amount = models.DecimalField(_("amount, UAH"), null=True, blank=True, **MONEY)
     status = models.CharField(_("status"), max_length=16, choices=ContractStatus, default=ContractStatus.DRAFT)
+    service_level = models.CharField(
+        _("service level"), max_length=16, choices=ServiceLevel, default=ServiceLevel.STANDARD
+    )
     signed_file = models.FileField(_("signed copy (PDF)"), upload_to="contracts/%Y/", blank=True)
     # Set once by the expiry task: the owner hears about an expiring contract only once.
     expiry_notified_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -28,7 +28,7 @@ SIGNED_FILE_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF"
 EXPIRY_DAYS = 30
 EXPIRY_BATCH = 200
-FIELDS = ("company", "number", "starts_on", "ends_on", "amount", "status", "signed_file", "owner")
+FIELDS = ("company", "number", "starts_on", "ends_on", "amount", "status", "service_level", "signed_file", "owner")
 
 
 def signed_file_check(upload: UploadedFile) -> None:

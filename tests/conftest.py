@@ -13,6 +13,7 @@ ROLE_MIGRATIONS = [
     ("contacts.migrations.0004_role_permissions", "grant_contacts"),
     ("contacts.migrations.0007_activity_permissions", "grant_activities"),
     ("deals.migrations.0002_reference_data", "forwards"),
+    ("service.migrations.0002_search_roles_reference", "forwards"),
 ]
 
 
@@ -24,8 +25,13 @@ def ensure_roles() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        ensure_roles()
+    from django.db import connection
+
+    # pytest-django sets up no test database when no collected test needs one (a run of pure tests):
+    # the connection then still names the real database, which must not be touched.
+    if connection.settings_dict["NAME"].startswith("test_"):
+        with django_db_blocker.unblock():
+            ensure_roles()
 
 
 def make_user(role: str | None = None, **fields):

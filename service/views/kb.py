@@ -1,0 +1,11 @@
+"""(being written)"""
+
+from django.http import HttpResponse
+from django.urls import path
+
+
+def _todo(request, pk: int = 0) -> HttpResponse:
+    return HttpResponse()
+
+
+urlpatterns = [path("kb/", _todo, name="kb")]
