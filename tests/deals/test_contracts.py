@@ -228,12 +228,13 @@ def test_contract_create_page_and_download(client, owner, outsider, company):
     url = reverse("deals:contract-create")
     assert client.get(url, {"company": company.pk}).status_code == 200
     data = {"company": company.pk, "number": "Д-7", "starts_on": "2026-01-01", "ends_on": "2026-06-30",
-            "amount": "1500.50", "status": "active", "signed_file": _pdf()}  # fmt: skip
+            "amount": "1500.50", "status": "active", "service_level": "premium", "signed_file": _pdf()}  # fmt: skip
     response = client.post(url, data)
     contract = Contract.objects.get()
     assert response.url == reverse("deals:contract-detail", args=[contract.pk])
     page = client.get(response.url).content.decode()
     assert "Д-7" in page
+    assert contract.service_level == "premium"
     assert reverse("deals:contract-file", args=[contract.pk]) in page
     download = client.get(reverse("deals:contract-file", args=[contract.pk]))
     assert download["Content-Type"] == "application/pdf"
@@ -255,7 +256,7 @@ def test_contract_form_shows_field_errors(client, owner, company, changes, messa
     ContractFactory(company=company, owner=owner, number="Д-1")
     client.force_login(owner)
     data = {"company": company.pk, "number": "Д-2", "starts_on": "2026-01-01", "ends_on": "2026-06-30",
-            "amount": "10", "status": "active", **changes}  # fmt: skip
+            "amount": "10", "status": "active", "service_level": "standard", **changes}  # fmt: skip
     response = client.post(reverse("deals:contract-create"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -268,7 +269,7 @@ def test_contract_edit_page(client, owner, company):
     url = reverse("deals:contract-update", args=[contract.pk])
     assert client.get(url).status_code == 200
     data = {"company": company.pk, "number": contract.number, "starts_on": "2026-01-01", "ends_on": "",
-            "amount": "", "status": "terminated"}  # fmt: skip
+            "amount": "", "status": "terminated", "service_level": "basic"}  # fmt: skip
     assert client.post(url, data).status_code == 302
     contract.refresh_from_db()
     assert (contract.status, contract.ends_on, contract.amount) == ("terminated", None, None)
