@@ -262,6 +262,8 @@ class Ticket(BaseModel):
     )
     csat_comment = models.TextField(_("client's comment"), blank=True)
     csat_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # The rating request e-mail, sent once per resolution (the task claims the ticket row and sets it).
+    rating_requested_at = models.DateTimeField(_("rating requested"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["reply_key", "updated_at"])
 
     objects = TicketQuerySet.as_manager()

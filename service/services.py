@@ -332,6 +332,7 @@ def _set_status(*, ticket: Ticket, status: str, actor: User | None, now: datetim
         ticket.reopen_count += 1
         ticket.resolved_at = ticket.closed_at = None
         ticket.csat_rating, ticket.csat_comment, ticket.csat_at = None, "", None
+        ticket.rating_requested_at = None
     _status_change(ticket=ticket, to_status=status, actor=actor, now=now, comment=comment)
     ticket.status = status
 
