@@ -40,6 +40,7 @@ class TicketMessageFactory(factory.django.DjangoModelFactory):
 class ArticleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = KnowledgeArticle
+        skip_postgeneration_save = True  # a save after the hook would write back an empty search vector
 
     title_uk = factory.Sequence(lambda n: f"Стаття {n}")
     problem_uk = "Проблема"
