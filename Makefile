@@ -27,10 +27,11 @@ test: install test-deps
 	$(PY) -m pytest
 
 # Browser tests use Debian's Chromium (Playwright's own browser download cannot work here);
-# the translation test re-extracts messages with GNU gettext.
+# the translation test re-extracts messages with GNU gettext; the service mail tests start their own
+# Dovecot IMAP server (tests/mailservers.py; the package's system service is not needed).
 test-deps:
-	@[ -x /usr/bin/chromium ] && command -v xgettext >/dev/null || { \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium gettext >/dev/null; }
+	@[ -x /usr/bin/chromium ] && [ -x /usr/sbin/dovecot ] && command -v xgettext >/dev/null || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium gettext dovecot-imapd >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check .

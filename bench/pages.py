@@ -302,3 +302,34 @@ PAGES += [
     Page("order-card", _order_card),
     Page("product-suppliers", _product_suppliers, headers=_signed_in_as(PROCUREMENT_USER)),
 ]
+
+
+# --- Service desk (issue 7): service/seed.py gives about 6,000 open tickets at L (3%) over the service team and the
+# sales teams, a tenth of the open ones around the clock with the resolution due between two hours ago and four
+# hours ahead (so "due within the hour" has rows whenever the bench runs), and long threads of exactly 50 messages
+# on companies of the bench manager. The queues are requested by the service agent, who works them (the team
+# queue of "Сервіс", ~4,500 open tickets at L); the card, the knowledge base and the reports by the bench manager.
+SERVICE_USER = "service@example.com"
+
+
+def _long_ticket_card(user: User) -> str:
+    """A ticket with exactly 50 messages that the user sees (service.seed.LONG_THREAD)."""
+    from django.db.models import Count
+
+    from service.models import Ticket, TicketMessage
+    from service.seed import LONG_THREAD
+
+    long = TicketMessage.objects.values("ticket").annotate(n=Count("id")).filter(n=LONG_THREAD).values("ticket")
+    pk = Ticket.objects.visible_to(user).filter(pk__in=long).order_by("-pk").values_list("pk", flat=True).first()
+    if pk is None:
+        raise LookupError("no visible ticket with 50 messages: is the bench database seeded by service.seed?")
+    return f"/service/tickets/{pk}/"
+
+
+PAGES += [
+    Page("service-queue-team", "/service/tickets/?queue=team", headers=_signed_in_as(SERVICE_USER)),
+    Page("service-queue-soon", "/service/tickets/?due=soon", headers=_signed_in_as(SERVICE_USER)),
+    Page("service-ticket-card", _long_ticket_card),
+    Page("service-kb-search", "/service/kb/?q=принтер"),
+    Page("service-reports", "/service/reports/"),
+]

@@ -142,13 +142,14 @@ def _safe_redirect(request: HttpRequest, url: str, fallback: str) -> HttpRespons
 
 
 class HealthView(HealthCheckView):
-    """Database, Redis and Celery worker status: 200 when all are up, 503 naming the failing part."""
+    """Database, Redis, Celery workers and the service mailbox: 200 when all are up, 503 naming the failing part."""
 
     checks = (
         "health_check.checks.Database",
         "health_check.checks.Cache",
         ("health_check.contrib.redis.Redis", {"client_factory": lambda: _redis_client()}),
         "health_check.contrib.celery.Ping",
+        "service.health.Mailbox",  # a string: crm does not import service at module level
     )
 
     async def get(self, request, *args, **kwargs):

@@ -697,6 +697,10 @@ PAYMENT_TERMS = ["Передоплата 100%.", "Відстрочка плат�
 RELIABILITY = [(40, 0.9, 0.03, (1, 2, 3)), (40, 0.7, 0.1, (1, 2, 3, 5, 7)), (20, 0.45, 0.25, (2, 4, 7, 10, 14, 21))]
 USD_RATE, EUR_RATE = 41.5, 45.0
 
+# The service level a contract buys (service.SlaPolicy by level), by its place: no draw from the rng, so adding
+# the column changed no other seeded row.
+CONTRACT_LEVELS = ("standard", "basic", "standard", "premium", "standard", "basic", "standard", "standard")
+
 # --- Prices ------------------------------------------------------------------------------------------------
 
 CUSTOMER_GROUPS = [("Дилери", 0.88), ("Оптові покупці", 0.93), ("Ключові клієнти", 0.9)]
@@ -1480,11 +1484,12 @@ def _seed_contracts(ctx: SeedContext, time_: _Time, base: _Base, size: _Size, no
         rows.append((
             created, created, f"Д-{year}/{number:04d}", base.first_company_id + c, base.owners[c], base.teams[c],
             time_.date(starts), time_.date(ends) if ends is not None else None, amount, status, "", notified,
+            CONTRACT_LEVELS[n % len(CONTRACT_LEVELS)],
         ))  # fmt: skip
     _copy(
         "deals_contract",
         ["created_at", "updated_at", "number", "company_id", "owner_id", "team_id", "starts_on", "ends_on", "amount",
-         "status", "signed_file", "expiry_notified_at"],
+         "status", "signed_file", "expiry_notified_at", "service_level"],
         rows,
     )  # fmt: skip
 

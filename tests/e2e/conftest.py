@@ -8,6 +8,8 @@ The live server runs in another thread, so the tests use a transactional databas
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from tests.mailservers import dovecot, imap_server, smtp_sink  # noqa: F401
+
 PASSWORD = "pass-12345"  # set by tests.crm.factories.UserFactory
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

@@ -4,6 +4,7 @@ from crm.models import Role
 from service.services import service_team
 from tests.conftest import make_user
 from tests.crm.factories import TeamFactory
+from tests.mailservers import dovecot, imap_server, smtp_sink  # noqa: F401
 
 
 @pytest.fixture
