@@ -244,7 +244,7 @@ def ticket_create(
         previous=previous,
         reply_key=secrets.token_hex(6),
     )
-    ticket.full_clean(exclude=["number", "reply_key"])
+    ticket.full_clean(exclude=["number", "reply_key", "created_by"])
     ticket.save()
     Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
     ticket.created_at = now
@@ -280,7 +280,7 @@ def ticket_update(*, ticket: Ticket, actor: User, **fields: Any) -> Ticket:
         due = due_times(policy=ticket.sla_policy, priority=ticket.priority, opened_at=ticket.created_at)
         ticket.first_response_due_at = due.first_response
         ticket.resolution_due_at = _shift_by_pause(ticket, due.resolution)
-    ticket.full_clean(exclude=["number", "reply_key"])
+    ticket.full_clean(exclude=["number", "reply_key", "created_by"])
     ticket.save()
     return ticket
 
