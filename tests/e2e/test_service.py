@@ -81,8 +81,9 @@ def test_mail_to_ticket_reply_rating_and_report(page: Page, live_server, setting
     # the reply reached the client through SMTP, from the ticket's reply address
     assert len(smtp_sink) == 1
     sent = smtp_sink[0].message
-    assert sent["To"].endswith("oleh@vesna.ua>") or "oleh@vesna.ua" in sent["To"]
-    assert ticket.number in sent["Subject"] and f"+{ticket.number}." in sent["Reply-To"]
+    assert "oleh@vesna.ua" in sent["To"]
+    assert ticket.number in sent["Subject"]
+    assert f"+{ticket.number}." in sent["Reply-To"]
     assert "/service/kb/" in sent.get_body(("plain",)).get_content()
 
     # the client answers by e-mail: the message lands on the same ticket, which is open again
