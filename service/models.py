@@ -16,7 +16,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -181,8 +181,15 @@ class TicketQuerySet(models.QuerySet):
             queue = Q(assignee=user) | Q(team__in=user.team_ids) | Q(team__isnull=True)
             if not user.has_role(Role.SALES_REP, Role.SALES_MANAGER):
                 return queue
-            return queue | Q(company__in=Company.objects.visible_to(user).values("pk"))
-        return Q(company__in=Company.objects.visible_to(user).values("pk"))
+            return queue | self._client_visible(user)
+        return self._client_visible(user)
+
+    @staticmethod
+    def _client_visible(user: User) -> Q:
+        # A correlated EXISTS (a primary-key probe per ticket) rather than `company IN (subquery)`: with
+        # an OR the planner runs the IN as a hashed subplan over every visible company (250k at size L),
+        # even for one ticket's card.
+        return Q(Exists(Company.objects.visible_to(user).filter(pk=OuterRef("company_id"))))
 
     def open(self) -> Self:
         return self.filter(status__in=OPEN_STATUSES)

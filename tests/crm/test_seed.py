@@ -8,13 +8,14 @@ from crm.models import Notification, Role, Team, User
 from crm.seed import DEMO_USERS
 from crm.seeding import DEMO_PASSWORD
 from deals.models import Category, Contract, CustomerGroup, Deal, LoyaltyRule, Order, Product
+from service.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_creates_teams_and_one_login_per_role():
     call_command("seed_demo", size="S", no_progress=True)
-    assert Team.objects.count() == 3
+    assert Team.objects.count() == 4  # the sales teams and the service desk (service.seed)
     for email, _name, role, _team in DEMO_USERS:
         user = User.objects.get(email=email)
         assert user.check_password(DEMO_PASSWORD)
@@ -29,6 +30,7 @@ def test_seed_demo_is_deterministic_and_refuses_a_filled_database():
     first = list(User.objects.order_by("email").values_list("email", "full_name"))
     with pytest.raises(CommandError, match="already has users"):
         call_command("seed_demo", size="S", no_progress=True)
+    Ticket.objects.all().delete()  # tickets protect their companies (service.seed)
     Order.objects.all().delete()  # sales rows protect their companies and owners (deals.seed)
     Deal.objects.all().delete()
     Contract.objects.all().delete()
