@@ -15,6 +15,7 @@ qualify, so one company never writes into another's ticket.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import imaplib
 import logging
@@ -267,6 +268,11 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "")
 
 
+def _lines(text: str) -> str:
+    """NUL-free text with "\n" line ends (mail has CRLF on the wire)."""
+    return _clean(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _decode_raw_header(value: str) -> str:
     try:
         return str(make_header(decode_header(value)))
@@ -278,7 +284,7 @@ def _header_values(message: Message, name: str) -> list[str]:
     """Every value of a header, decoded; a header the parser cannot make sense of comes back as raw text."""
     try:
         return [_clean(str(value)) for value in message.get_all(name, [])]
-    except Exception:
+    except Exception:  # a malformed header must not stop the message
         return [
             _clean(_decode_raw_header(str(value))) for key, value in message.raw_items() if key.lower() == name.lower()
         ]
@@ -308,7 +314,7 @@ def _sender(message: Message) -> tuple[str, str]:
         addresses = header.addresses if header is not None else ()
         if addresses:
             return _clean(addresses[0].display_name or ""), _clean(addresses[0].addr_spec or "").lower()
-    except Exception:
+    except Exception:  # an unparsable From: the lenient parser below
         pass
     name, address = parseaddr(value)
     return name, address.lower()
@@ -339,7 +345,7 @@ def _decode_payload(part: Message, problems: list[str]) -> str:
 def _raw_body(raw: bytes) -> str:
     """Everything after the header block, as text: the fallback when the MIME structure cannot be read."""
     for separator in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = raw.partition(separator)
+        _head, found, body = raw.partition(separator)
         if found:
             return body.decode("utf-8", errors="replace")
     return raw.decode("utf-8", errors="replace")
@@ -369,7 +375,7 @@ def _attachment_bytes(part: Message) -> bytes:
 def _attachment_name(part: Message) -> str:
     try:
         name = part.get_filename() or ""
-    except Exception:
+    except Exception:  # an undecodable name: treated as nameless
         name = ""
     name = _clean("".join(ch for ch in str(name) if ch.isprintable())).strip()
     if not name:
@@ -388,7 +394,7 @@ def _collect_attachments(mail: ParsedMail, body_parts: list[Message]) -> None:
         try:
             disposition = part.get_content_disposition()
             has_name = bool(part.get_filename())
-        except Exception:
+        except Exception:  # unreadable MIME parameters: treat the part as a file
             disposition, has_name = "attachment", True
         if not has_name and disposition != "attachment" and part.get_content_type() != "message/rfc822":
             continue  # an extra inline text part of the body, not a file
@@ -398,7 +404,7 @@ def _collect_attachments(mail: ParsedMail, body_parts: list[Message]) -> None:
             continue
         try:
             content = _attachment_bytes(part)
-        except Exception:
+        except Exception:  # an attachment that cannot be decoded is dropped, not fatal
             mail.dropped.append(name)
             continue
         upload = SimpleUploadedFile(name, content, content_type=part.get_content_type())
@@ -436,7 +442,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     try:
         plain = message.get_body(preferencelist=("plain",))
         html = None if plain is not None else message.get_body(preferencelist=("html",))
-    except Exception as error:
+    except Exception as error:  # the email package's own failures on broken MIME
         plain = html = None
         problems.append(_("The message structure could not be read (%(error)s).") % {"error": error})
     if plain is not None:
@@ -455,9 +461,9 @@ def parse_message(raw: bytes) -> ParsedMail:
             mail.text = _raw_body(raw)
     try:
         _collect_attachments(mail, body_parts)
-    except Exception as error:
+    except Exception as error:  # keep the text even if the attachments are unreadable
         problems.append(_("The attachments could not be read (%(error)s).") % {"error": error})
-    mail.text, mail.html = _clean(mail.text).strip(), _clean(mail.html)
+    mail.text, mail.html = _lines(mail.text).strip(), _lines(mail.html)
     return mail
 
 
@@ -813,10 +819,8 @@ def _open(config: ImapConfig) -> imaplib.IMAP4:
 
 
 def _close(imap: imaplib.IMAP4) -> None:
-    try:
+    with contextlib.suppress(OSError, imaplib.IMAP4.error):
         imap.logout()
-    except (OSError, imaplib.IMAP4.error):
-        pass
 
 
 def _uidvalidity(imap: imaplib.IMAP4) -> int | None:
@@ -870,7 +874,7 @@ def mailbox_fetch() -> int:
             if raw is not None:
                 try:
                     _inbound, created = _process(raw, uid=uid)
-                except Exception as error:
+                except Exception as error:  # recorded for /health/; the message is retried
                     logger.exception("Service mailbox %s: message UID %s failed", state.name, uid)
                     _record_failure(state, error, timezone.now())
                     return processed

@@ -10,10 +10,10 @@ Import the fixtures into a conftest: `from tests.mailservers import dovecot, ima
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import getpass
 import imaplib
-import itertools
 import os
 import pwd
 import re
@@ -36,6 +36,7 @@ from aiosmtpd.controller import Controller
 HOST = "127.0.0.1"
 DOVECOT = Path("/usr/sbin/dovecot")
 START_TIMEOUT = 20.0
+USERS = 1000  # mailbox users of one test session (one per test that asks for `imap_server`)
 
 
 def free_port() -> int:
@@ -80,7 +81,7 @@ class _Collector:
     def __init__(self) -> None:
         self.messages: list[SentMail] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(SentMail(bytes(envelope.content), envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted"
 
@@ -156,11 +157,16 @@ class Dovecot:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="crm-dovecot-"))
         self.dir.chmod(0o711)  # the mail user traverses it to its maildir
+        # Every mailbox user is written before the start: Dovecot notices a changed passwd-file only after a
+        # while, so users added later could fail to log in for a few seconds.
         self.users = self.dir / "users"
-        self.users.write_text("")
+        accounts = [(f"desk{n}", f"p@ss/{secrets.token_hex(4)}%?#") for n in range(1, USERS + 1)]
+        self.users.write_text(
+            "".join(f"{user}:{{PLAIN}}{password}::::{self.dir}/mail/{user}::\n" for user, password in accounts)
+        )
+        self._accounts = iter(accounts)
         self.log = self.dir / "dovecot.log"
         self.config = self.dir / "dovecot.conf"
-        self._names = itertools.count(1)
         mail_root = self.dir / "mail"
         mail_root.mkdir()
         if os.geteuid() == 0:
@@ -210,6 +216,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No growing delay after failed logins from 127.0.0.1 (a test logs in with a wrong password on purpose).
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
         )
@@ -217,14 +227,12 @@ service anvil {{
         self.process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(self.config)], stdout=self._output, stderr=subprocess.STDOUT
         )
+        atexit.register(self.stop)  # even when the session does not get to its teardown
         wait_for_port(self.port, process=self.process, log=self.log)
 
     def add_user(self) -> ImapServer:
-        """A new mailbox user (passwd-file is re-read on change); the password has URL-special characters."""
-        user = f"desk{next(self._names)}"
-        password = f"p@ss/{secrets.token_hex(4)}%?#"
-        with self.users.open("a") as users:
-            users.write(f"{user}:{{PLAIN}}{password}::::{self.dir}/mail/{user}::\n")
+        """The next unused mailbox user; its password has URL-special characters."""
+        user, password = next(self._accounts)
         return ImapServer(HOST, self.port, user, password)
 
     def stop(self) -> None:
@@ -236,6 +244,7 @@ service anvil {{
                 self.process.kill()
                 self.process.wait()
         self._output.close()
+        atexit.unregister(self.stop)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -32,7 +32,9 @@ def test_queue_sorted_by_time_left_in_few_queries(client, agent, service_desk, d
     assert response.status_code == 200
     assert _numbers(response) == [late.number, sooner.number, later.number]
     page = response.content.decode()
-    assert late.number in page and "table-danger" in page and "table-warning" in page
+    assert late.number in page
+    assert "table-danger" in page
+    assert "table-warning" in page
 
 
 @pytest.mark.parametrize(
@@ -67,7 +69,8 @@ def test_queue_keyset_pages(client, agent, service_desk):
     tickets = [TicketFactory(team=service_desk, resolution_due_at=now + timedelta(minutes=i)) for i in range(30)]
     client.force_login(agent)
     first = client.get(LIST)
-    assert len(first.context["page"].rows) == 25 and first.context["next_url"]
+    assert len(first.context["page"].rows) == 25
+    assert first.context["next_url"]
     second = client.get(first.context["next_url"])
     assert _numbers(second) == [t.number for t in tickets[25:]]
     assert not second.context["next_url"]
@@ -78,7 +81,8 @@ def test_queue_htmx_returns_the_fragment(client, agent, service_desk):
     client.force_login(agent)
     response = client.get(LIST, {"queue": "all"}, headers={"HX-Request": "true"})
     body = response.content.decode()
-    assert 'id="list-results"' in body and "<html" not in body
+    assert 'id="list-results"' in body
+    assert "<html" not in body
 
 
 def test_other_team_and_outsider_get_404_and_rep_is_read_only(
@@ -92,7 +96,8 @@ def test_other_team_and_outsider_get_404_and_rep_is_read_only(
         assert client.get(url).status_code == 404
     client.force_login(owner)  # the client's sales rep sees it, cannot work on it
     page = client.get(url)
-    assert page.status_code == 200 and 'data-testid="message-form"' not in page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="message-form"' not in page.content.decode()
     assert client.post(reverse("service:ticket-message", args=[ticket.pk]), {"body": "x"}).status_code == 403
 
 
@@ -126,7 +131,9 @@ def test_create_ticket_from_a_call(client, agent):
                                  "priority": "high", "subject": "Не вмикається касовий апарат", "description": "Дзвінок"})  # fmt: skip
     ticket = Ticket.objects.get()
     assert response.url == reverse("service:ticket-detail", args=[ticket.pk])
-    assert ticket.number.startswith("S-") and ticket.team.name == "Сервіс" and ticket.first_response_due_at
+    assert ticket.number.startswith("S-")
+    assert ticket.team.name == "Сервіс"
+    assert ticket.first_response_due_at
 
 
 def test_create_ticket_errors_next_to_the_field(client, agent):
@@ -153,9 +160,11 @@ def test_reply_note_status_and_assign_from_the_card(client, agent, service_desk)
     client.post(message_url, {"body": "Внутрішнє", "is_note": "on"})
     assert ticket.messages.filter(kind=MessageKind.NOTE).exists()
     bad = client.post(message_url, {"body": ""})
-    assert bad.status_code == 422 and "body" in bad.context["message_form"].errors
+    assert bad.status_code == 422
+    assert "body" in bad.context["message_form"].errors
     ticket.refresh_from_db()
-    assert ticket.status == TicketStatus.WAITING and ticket.assignee == agent
+    assert ticket.status == TicketStatus.WAITING
+    assert ticket.assignee == agent
     assert client.post(reverse("service:ticket-status", args=[ticket.pk]), {"status": "resolved"}).status_code == 302
     refused = client.post(reverse("service:ticket-status", args=[ticket.pk]), {"status": "waiting"})
     assert refused.status_code == 422
@@ -165,7 +174,8 @@ def test_reply_note_status_and_assign_from_the_card(client, agent, service_desk)
     download = client.get(reverse("service:ticket-attachment", args=[ticket.pk, attachment.pk]))
     assert b"".join(download.streaming_content).startswith(b"%PDF")
     page = client.get(reverse("service:ticket-detail", args=[ticket.pk])).content.decode()
-    assert "Перевіряємо." in page and "Внутрішнє" in page
+    assert "Перевіряємо." in page
+    assert "Внутрішнє" in page
     assert client.get(reverse("service:ticket-history", args=[ticket.pk])).status_code == 200
 
 
@@ -199,7 +209,8 @@ def test_rating_page_once_without_login(client, agent):
     assert client.get(url).status_code == 200
     assert client.post(url, {"rating": "9"}).status_code == 422
     response = client.post(url, {"rating": "5", "comment": "Чудово"})
-    assert response.status_code == 200 and 'data-testid="rating-done"' in response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="rating-done"' in response.content.decode()
     client.post(url, {"rating": "1"})
     ticket.refresh_from_db()
     assert ticket.csat_rating == 5
