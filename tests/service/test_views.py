@@ -127,8 +127,8 @@ def test_create_ticket_from_a_call(client, agent):
     client.force_login(agent)
     url = reverse("service:ticket-create")
     assert client.get(url, {"company": person.company_id}).status_code == 200
-    response = client.post(url, {"company": person.company_id, "person": person.pk, "channel": "phone",
-                                 "priority": "high", "subject": "Не вмикається касовий апарат", "description": "Дзвінок"})  # fmt: skip
+    data = {"company": person.company_id, "person": person.pk, "channel": "phone", "priority": "high"}
+    response = client.post(url, {**data, "subject": "Не вмикається касовий апарат", "description": "Дзвінок"})
     ticket = Ticket.objects.get()
     assert response.url == reverse("service:ticket-detail", args=[ticket.pk])
     assert ticket.number.startswith("S-")
@@ -139,8 +139,8 @@ def test_create_ticket_from_a_call(client, agent):
 def test_create_ticket_errors_next_to_the_field(client, agent):
     client.force_login(agent)
     other = PersonFactory()
-    response = client.post(reverse("service:ticket-create"),
-                           {"company": CompanyFactory().pk, "person": other.pk, "channel": "phone", "priority": "normal", "subject": ""})  # fmt: skip
+    data = {"company": CompanyFactory().pk, "person": other.pk, "channel": "phone", "priority": "normal"}
+    response = client.post(reverse("service:ticket-create"), {**data, "subject": ""})
     assert response.status_code == 200
     assert "subject" in response.context["form"].errors
     assert not Ticket.objects.exists()
