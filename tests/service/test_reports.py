@@ -13,6 +13,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm.models import Role
 from service import services
@@ -237,8 +238,8 @@ def test_service_report_figures(desk_tickets, director, agent, category, team):
     assert report.series[0].figures.first_response_minutes == Decimal("60.0")
     assert not report.by_week
     assert [(r.key, r.figures.created) for r in report.by_team] == [(agent.team_id, 3), (team.pk, 1)]
-    assert [(r.label, r.figures.created) for r in report.by_agent] == [(agent.full_name, 3), ("Unassigned", 1)]
-    assert [r.label for r in report.by_category] == [category.name, "No category"]
+    assert [(r.label, r.figures.created) for r in report.by_agent] == [(agent.full_name, 3), (gettext("Unassigned"), 1)]
+    assert [r.label for r in report.by_category] == [category.name, gettext("No category")]
     assert report.computed_at is not None
     chart = report.chart_data()
     assert chart["created"] == [3, 1]
