@@ -186,6 +186,8 @@ def test_saving_stores_channels_and_quiet_hours(client, owner):
         "birthday": (False, True),
         "order": (False, False),
         "contract": (False, False),
+        "ticket": (False, False),
+        "escalation": (False, False),
     }
     owner.refresh_from_db()
     assert (owner.quiet_hours_start, owner.quiet_hours_end) == (time(22), time(7, 30))

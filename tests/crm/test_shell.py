@@ -17,16 +17,19 @@ def nav_keys(response) -> set[str]:
     return set(re.findall(r'data-nav="([\w-]+)"', response.content.decode()))
 
 
+SERVICE = {"tickets", "kb", "service-reports"}  # the "Service" menu (service.navigation)
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
         (Role.SALES_REP, {*EVERYONE, *SELLING}),
         (Role.MARKETING, {*EVERYONE, *SELLING}),
-        (Role.SERVICE_AGENT, {*EVERYONE, *SELLING}),
+        (Role.SERVICE_AGENT, {*EVERYONE, *SELLING, *SERVICE}),
         (Role.PROCUREMENT, {*EVERYONE, "suppliers"}),
-        (Role.SALES_MANAGER, {*EVERYONE, *SELLING, "teams", "duplicates"}),
-        (Role.DIRECTOR, {*EVERYONE, *SELLING, "suppliers", "teams", "duplicates"}),
-        (Role.ADMINISTRATOR, {*EVERYONE, *SELLING, "suppliers", "teams", "duplicates", "admin"}),
+        (Role.SALES_MANAGER, {*EVERYONE, *SELLING, *SERVICE, "teams", "duplicates"}),
+        (Role.DIRECTOR, {*EVERYONE, *SELLING, *SERVICE, "suppliers", "teams", "duplicates"}),
+        (Role.ADMINISTRATOR, {*EVERYONE, *SELLING, *SERVICE, "suppliers", "teams", "duplicates", "admin"}),
     ],
 )
 def test_navigation_fits_the_role(client, role, expected, django_assert_max_num_queries):
@@ -127,6 +130,6 @@ def test_menu_groups_pages_into_dropdowns_in_order(client):
     html = client.get("/").content.decode()
 
     groups = re.findall(r'data-nav-group="(\w+)"', html)
-    assert groups == ["work", "clients", "sales"]
+    assert groups == ["work", "clients", "sales", "service"]
     work = html[html.index('data-nav-group="work"') : html.index('data-nav-group="clients"')]
     assert re.findall(r'data-nav="([\w-]+)"', work) == ["calendar", "plans", "assignments"]
