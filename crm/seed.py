@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -44,6 +45,13 @@ def seed(ctx: SeedContext) -> None:
         users.append(user)
     teams["kyiv"].manager = users[2]
     teams["kyiv"].save(update_fields=["manager"])
+    # The service desk's team (service.seed adds its manager and agents): the agent is in it from the
+    # start, so the activities and clients seeded for them carry that team.
+    service_team = Team.objects.create(name=settings.SERVICE_TEAM)
+    User.objects.filter(email="service@example.com").update(team=service_team)
+    for user in users:
+        if user.email == "service@example.com":
+            user.team = service_team
 
     # More representatives, with a manager for each other team.
     for key in ("lviv", "dnipro"):

@@ -15,8 +15,8 @@ products of the seeders below, from `ctx.shared` and the database). Sizes:
     | extra service agents                    | 2    | 6       | 12        |
 
 What the rows look like:
-- The team settings.SERVICE_TEAM ("Сервіс"), managed by the demo user service.manager@example.com (roles
-  sales manager and service agent), with service@example.com and the extra agents in it.
+- The team settings.SERVICE_TEAM ("Сервіс"), managed by the demo user service.manager@example.com (a service
+  agent who manages the team), with service@example.com and the extra agents in it.
 - 40 hand-written tickets (CURATED) at every size, mostly the service@example.com agent's: Ukrainian requests
   about delivery, invoices, defects, warranty and returns, linked to the seeded companies, people, orders and
   products; new ones in the team's queue, open, waiting, resolved (rated) and closed ones, one reopened, one
@@ -1105,13 +1105,12 @@ def _seed_users(ctx: SeedContext, size: _Size) -> _Staff:
     team, _created = Team.objects.get_or_create(name=settings.SERVICE_TEAM)
     password = make_password(DEMO_PASSWORD)
     agent_group = Group.objects.get(name=Role.SERVICE_AGENT)
-    manager_group = Group.objects.get(name=Role.SALES_MANAGER)
     agent = by_email[SERVICE_AGENT_EMAIL]
     agent.team = team
     agent.save(update_fields=["team"])
     email, name = SERVICE_MANAGER
     manager = User.objects.create(email=email, full_name=name, password=password, team=team)
-    manager.groups.add(manager_group, agent_group)
+    manager.groups.add(agent_group)  # a service agent who manages the team (no sales plan)
     team.manager = manager
     team.save(update_fields=["manager"])
     extra = []
