@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from contacts.models import Company, ContactPoint, Person
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
-from crm.models import Role, Team, User
+from crm.models import Role, Scope, Team, User
 from deals.models import Contract, Order, Product
 from service.filters import TicketFilter
 from service.models import (
@@ -235,7 +235,7 @@ def ticket_changes(*, ticket: Ticket, limit: int = CHANGES_LIMIT) -> list[Change
 def assignable_agents(*, user: User, ticket: Ticket | None = None) -> QuerySet[User]:
     """Active service agents of the user's teams (directors: every agent) — who a ticket can go to."""
     qs = User.objects.filter(is_active=True, groups__name=Role.SERVICE_AGENT)
-    if user.scope != 3:  # Scope.ALL
+    if user.scope != Scope.ALL:
         teams = set(user.team_ids) | ({ticket.team_id} if ticket and ticket.team_id else set())
         qs = qs.filter(team__in=teams)
     return qs.order_by("full_name", "id").distinct()

@@ -11,6 +11,7 @@ the escalation task (or by the answer / resolution that came late).
 
 from __future__ import annotations
 
+import html as html_module
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import strip_tags
+from django.utils.html import linebreaks, strip_tags
 from django.utils.translation import gettext as _
 
 from contacts.models import Company, InteractionChannel, Person
@@ -100,8 +102,6 @@ def html_to_text(html: str) -> str:
     text = "\n".join(lines)
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
-    import html as html_module
-
     return html_module.unescape(text).strip()
 
 
@@ -533,7 +533,7 @@ def ticket_add_inbound(
         kind=MessageKind.INBOUND,
         person=person,
         from_email=from_email[:254],
-        body_html=html or sanitize_message(_plain_to_html(text)),
+        body_html=html or plain_to_html(text),
         body_text=text,
         message_id=message_id[:255],
         created_at=now,
@@ -544,13 +544,7 @@ def ticket_add_inbound(
         TicketMessage.objects.create(
             ticket=ticket,
             kind=MessageKind.NOTE,
-            body_html=sanitize_message(
-                "<p>"
-                + _("Attachments not kept (too large or not allowed):")
-                + "</p><ul>"
-                + "".join(f"<li>{nh3.clean_text(name)}</li>" for name in dropped)
-                + "</ul>"
-            ),
+            body_html=render_to_string("service/includes/dropped_attachments.html", {"dropped": dropped}),
             body_text=_("Attachments not kept (too large or not allowed):") + "\n" + "\n".join(dropped),
             created_at=now,
         )
@@ -563,9 +557,8 @@ def ticket_add_inbound(
     return message
 
 
-def _plain_to_html(text: str) -> str:
-    from django.utils.html import linebreaks
-
+def plain_to_html(text: str) -> str:
+    """Plain text (an e-mail, what an agent typed) as the paragraphs the thread stores; escaped by Django."""
     return linebreaks(text)
 
 

@@ -141,17 +141,21 @@ def ticket_message(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
+        body = services.plain_to_html(data["body"])
         try:
             if data["is_note"]:
                 services.ticket_note(
-                    ticket=ticket, actor=request.user, body_html=_as_html(data["body"]), attachments=data["attachments"]
+                    ticket=ticket,
+                    actor=request.user,
+                    body_html=body,
+                    attachments=data["attachments"],
                 )
                 messages.success(request, _("The note is added."))
             else:
                 services.ticket_reply(
                     ticket=ticket,
                     actor=request.user,
-                    body_html=_as_html(data["body"]),
+                    body_html=body,
                     attachments=data["attachments"],
                     then_status=data["then_status"] or ticket.status,
                 )
@@ -162,13 +166,6 @@ def ticket_message(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return redirect("service:ticket-detail", pk)
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     return render(request, "service/ticket_detail.html", _card_context(request, ticket, message_form=form), status=422)
-
-
-def _as_html(text: str) -> str:
-    """What the agent typed (plain text with line breaks) as the HTML the services sanitise and store."""
-    from django.utils.html import linebreaks
-
-    return linebreaks(text)
 
 
 @login_required
