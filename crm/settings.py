@@ -35,7 +35,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Our own apps, lowest first (DESIGN.md): the demo seeders run in this order.
-LOCAL_APPS = ["crm", "contacts", "deals", "service"]
+LOCAL_APPS = ["crm", "contacts", "deals", "service", "marketing"]
 INSTALLED_APPS = [
     *LOCAL_APPS,
     "django.contrib.admin",

@@ -31,6 +31,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("sales/", include("deals.urls")),
     path("service/", include("service.urls")),
+    path("marketing/", include("marketing.urls")),
     path("admin/", admin.site.urls),
     path("health/", views.HealthView.as_view(), name="health"),
 ]

@@ -14,6 +14,7 @@ ROLE_MIGRATIONS = [
     ("contacts.migrations.0007_activity_permissions", "grant_activities"),
     ("deals.migrations.0002_reference_data", "forwards"),
     ("service.migrations.0002_search_roles_reference", "forwards"),
+    ("marketing.migrations.0002_consent_log_roles", "forwards"),
 ]
 
 

@@ -1,0 +1,3 @@
+"""campaigns views (to be written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""conversion views (to be written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""leads views (to be written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""needs views (to be written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""reports views (to be written)."""
+
+urlpatterns: list = []

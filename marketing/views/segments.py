@@ -1,0 +1,3 @@
+"""segments views (to be written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""tracking views (to be written)."""
+
+urlpatterns: list = []

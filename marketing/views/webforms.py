@@ -1,0 +1,3 @@
+"""webforms views (to be written)."""
+
+urlpatterns: list = []
