@@ -631,9 +631,7 @@ class CampaignMember(ChoiceDisplayMixin, models.Model):
         ]
         indexes = [
             # The send claims planned members of a campaign in id order (small once sent).
-            models.Index(
-                fields=["campaign", "id"], name="marketing_member_planned_idx", condition=Q(status="planned")
-            ),  # fmt: skip
+            models.Index(fields=["campaign", "id"], name="marketing_member_planned_idx", condition=Q(status="planned")),
             # The campaign's member list, by status.
             models.Index(fields=["campaign", "status", "id"], name="marketing_member_status_idx"),
             # Attribution and the client card: the campaigns that touched a company.
