@@ -229,3 +229,7 @@ def lead_consent_person(*, user: User, lead: Lead) -> Person | None:
     when the user sees them (a consent stays with the lead and its e-mail otherwise)."""
     person_id = lead.person_id or lead.matched_person_id
     return Person.objects.visible_to(user).filter(pk=person_id).first() if person_id else None
+
+
+def lead_is_visible(*, user: User, pk: int) -> bool:
+    return Lead.objects.visible_to(user).filter(pk=pk).exists()

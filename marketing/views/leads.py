@@ -55,6 +55,9 @@ def lead_create(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if not selectors.lead_is_visible(user=request.user, pk=lead.pk):  # the rules gave it to another team
+                messages.success(request, _("The lead is registered and assigned to %(team)s.") % {"team": lead.team})
+                return redirect("marketing:lead-list")
             messages.success(request, _("The lead is registered."))
             return redirect("marketing:lead-detail", lead.pk)
     context = {"form": form, "title": _("New lead")}

@@ -397,3 +397,14 @@ def test_update_view_and_history(client, owner, open_lead):
     page = client.get(reverse("marketing:lead-detail", args=[open_lead.pk])).content.decode()
     assert "Нове" in page
     assert 'data-testid="change"' in page
+
+
+def test_staff_lead_assigned_elsewhere_goes_back_to_the_list(client, manager):
+    other = TeamFactory()
+    make_user(Role.SALES_REP, team=other)
+    AssignmentRule.objects.create(name="Львів", region="lviv", team=other)
+    client.force_login(manager)
+    response = client.post(reverse("marketing:lead-create"), {"channel": "call", "last_name": "Л", "region": "lviv"})
+    assert response.status_code == 302
+    assert response.url == LIST
+    assert Lead.objects.get().team == other
