@@ -241,6 +241,23 @@ CELERY_BEAT_SCHEDULE |= {
     "service-mail-fetch": {"task": "service.tasks.mailbox_fetch_task", "schedule": 60.0, "options": {"expires": 55}},
     # Yesterday and today (Europe/Kyiv) into the service reports' daily rollups, every 30 minutes.
     "service-rollups": {"task": "service.tasks.rollups_compute_task", "schedule": 1800.0, "options": {"expires": 1700}},
+    # Every 10 minutes: done calls of running phone campaigns make their members "responded" (idempotent).
+    "marketing-call-results": {
+        "task": "marketing.tasks_campaigns.campaign_call_results_sync_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
+    # Every 5 minutes: campaign sends whose worker died are queued again (a send without its cache lease).
+    "marketing-sends-resume": {
+        "task": "marketing.tasks_send.campaign_sends_resume_task",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
+    # 02:30 Europe/Kyiv: the running and recently finished campaigns' effectiveness rollups (CampaignReport).
+    "marketing-reports": {
+        "task": "marketing.tasks_reports.campaign_reports_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
