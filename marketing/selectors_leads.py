@@ -90,7 +90,10 @@ def _after(qs: QuerySet[Lead], cursor: str | None) -> QuerySet[Lead]:
     if not cursor or "|" not in cursor:
         return qs
     moment_text, _sep, pk_text = cursor.partition("|")
-    moment = parse_datetime(moment_text.replace(" ", "+"))
+    try:
+        moment = parse_datetime(moment_text.replace(" ", "+"))
+    except ValueError:  # well-formed but impossible ("2024-13-45T…")
+        moment = None
     if moment is None or not pk_text.isdigit():
         return qs
     return qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=int(pk_text)))

@@ -408,3 +408,18 @@ def test_staff_lead_assigned_elsewhere_goes_back_to_the_list(client, manager):
     assert response.status_code == 302
     assert response.url == LIST
     assert Lead.objects.get().team == other
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "garbage"},
+        {"cursor": "2024-13-45T99:00|x"},
+        {"created_after": "not-a-date", "owner": "x", "campaign": "-1"},
+        {"status": "nope", "q": "\x00" * 5},
+    ],
+)
+def test_list_garbage_never_500(client, director, params):
+    LeadFactory()
+    client.force_login(director)
+    assert client.get(LIST, params).status_code == 200
