@@ -9,3 +9,8 @@ class MarketingConfig(AppConfig):
     def ready(self) -> None:
         # TODO(#12): navigation.register() once every menu URL exists.
         pass
+        from marketing.bounces import dsn_handle
+        from service.mail import register_inbound_handler
+
+        # DSNs of campaign e-mails come back to the service desk's mailbox (marketing.bounces).
+        register_inbound_handler(dsn_handle)

@@ -23,7 +23,7 @@ import mimetypes
 import operator
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -467,6 +467,32 @@ def parse_message(raw: bytes) -> ParsedMail:
     return mail
 
 
+# --- handlers of other apps ---------------------------------------------------------------------------------
+
+# A callable given the parsed message; it returns a note when it took the message (nothing else is done with
+# it then), else None.
+InboundHandler = Callable[[Message], "str | None"]
+_inbound_handlers: list[InboundHandler] = []
+
+
+def register_inbound_handler(handler: InboundHandler) -> None:
+    """Let an app above the service desk (marketing's bounce reader) see each inbound message first: handlers
+    are tried in order inside the message's transaction, once per Message-ID, before ticket routing. A handler
+    that returns a note takes the message: it is recorded with that note (as a bounce unless the usual rules
+    say auto-reply or loop) and opens no ticket. Registered from AppConfig.ready(), so the service desk imports
+    nothing of the app (registering twice is a no-op)."""
+    if handler not in _inbound_handlers:
+        _inbound_handlers.append(handler)
+
+
+def _handled(mail: ParsedMail) -> str | None:
+    for handler in _inbound_handlers:
+        note = handler(mail.message)
+        if note:
+            return note
+    return None
+
+
 # --- routing ---------------------------------------------------------------------------------------------------
 
 
@@ -649,6 +675,12 @@ def _route(*, inbound: InboundEmail, mail: ParsedMail, now: datetime) -> None:
     """Decide where one message goes and write it there; `inbound` gets the outcome, ticket and note."""
     notes = list(mail.problems)
     ignored = _ignore_reason(mail)
+    handled = _handled(mail)
+    if handled is not None:
+        outcome = ignored[0] if ignored is not None else InboundOutcome.BOUNCE
+        inbound.outcome, inbound.note = outcome, "\n".join([handled, *notes])
+        inbound.save(update_fields=["outcome", "note"])
+        return
     if ignored is not None:
         inbound.outcome, note = ignored
         inbound.note = "\n".join([note, *notes])
