@@ -1,0 +1,340 @@
+"""Lead conversion (issue #12 item 2, /marketing/leads/conversion/) and the campaigns' attributed totals (item 7).
+
+`lead_conversion` answers the page with one query: the user's visible leads of the period (and team) are
+grouped by one dimension and, through GROUPING SETS, in total: leads, converted to a client (status converted,
+client set), converted whose client won a deal created after the lead, and the mean and median time from the
+lead to its conversion. The leads are read through `Lead.objects.visible_to(user)` (its SQL is the query's
+first CTE), bounded by the period over marketing_lead_created_idx; the won-deal check is an EXISTS per
+converted lead over the deals' company index. No per-row queries: labels of campaigns and owners are joined.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, TruncMonth
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contacts.models import Region, Source
+from crm.models import Team, User
+from deals.models import Deal, DealStatus
+from marketing.models import Attribution, Campaign, Lead, LeadChannel, LeadStatus, Touch, sees_all_marketing
+
+DEFAULT_MONTHS = 12
+MAX_DAYS = 3 * 366  # the form refuses longer periods
+TOP = 50  # rows of a breakdown other than by month (campaigns, owners: hundreds at size L)
+TENTH = Decimal("0.1")
+DAY_SECONDS = Decimal(86400)
+
+DIMENSIONS: dict[str, Any] = {
+    "month": gettext_lazy("Month"),
+    "source": gettext_lazy("Source"),
+    "channel": gettext_lazy("Channel"),
+    "campaign": gettext_lazy("Campaign"),
+    "region": gettext_lazy("Region"),
+    "owner": gettext_lazy("Owner"),
+}
+CONVERSION_SQL = """
+WITH l AS ({leads}), g AS (
+    SELECT GROUPING(l.key) AS is_total, l.key,
+           count(*) AS leads,
+           count(*) FILTER (WHERE l.converted) AS converted,
+           count(*) FILTER (WHERE l.won) AS won,
+           avg(extract(epoch FROM l.converted_at - l.created_at)) FILTER (WHERE l.converted) AS mean_seconds,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM l.converted_at - l.created_at))
+               FILTER (WHERE l.converted) AS median_seconds
+    FROM l
+    GROUP BY GROUPING SETS ((l.key), ())
+), ranked AS (
+    SELECT g.*, row_number() OVER (PARTITION BY is_total ORDER BY leads DESC, key) AS rank FROM g
+)
+SELECT r.is_total, r.key, r.leads, r.converted, r.won, r.mean_seconds, r.median_seconds, r.rank, {label}
+FROM ranked r {join}
+WHERE r.is_total = 1 OR r.rank <= {top:d}
+"""
+LABEL_JOIN = {
+    "campaign": ("c.name", "LEFT JOIN {campaign} c ON c.id = r.key"),
+    "owner": ("coalesce(nullif(u.full_name, ''), u.email)", "LEFT JOIN {user} u ON u.id = r.key"),
+}
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _days(seconds: float | Decimal | None) -> Decimal | None:
+    if seconds is None:
+        return None
+    return (Decimal(str(seconds)) / DAY_SECONDS).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def percent_text(value: Decimal | None) -> str:
+    return "—" if value is None else f"{number_format(value, decimal_pos=1)} %"
+
+
+def days_text(value: Decimal | None) -> str:
+    return "—" if value is None else _("%(days)s d") % {"days": number_format(value, decimal_pos=1)}
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    """The figures of one group (or of the whole period): counts, shares (% of the leads) and days to convert."""
+
+    key: str
+    label: str
+    leads: int = 0
+    converted: int = 0
+    won: int = 0
+    mean_days: Decimal | None = None
+    median_days: Decimal | None = None
+
+    @property
+    def converted_percent(self) -> Decimal | None:
+        return _ratio(self.converted, self.leads)
+
+    @property
+    def won_percent(self) -> Decimal | None:
+        return _ratio(self.won, self.leads)
+
+    @property
+    def converted_text(self) -> str:
+        return percent_text(self.converted_percent)
+
+    @property
+    def won_text(self) -> str:
+        return percent_text(self.won_percent)
+
+    @property
+    def mean_text(self) -> str:
+        return days_text(self.mean_days)
+
+    @property
+    def median_text(self) -> str:
+        return days_text(self.median_days)
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    by: str
+    start: date
+    end: date
+    totals: ConversionRow
+    rows: list[ConversionRow] = field(default_factory=list)
+    truncated: bool = False  # more groups than TOP: the largest TOP are shown
+
+    @property
+    def dimension_label(self) -> str:
+        return str(DIMENSIONS[self.by])
+
+    @property
+    def top(self) -> int:
+        return TOP
+
+    def chart_json(self) -> str:
+        """`chart_data` as JSON for the page's data-chart attribute (escaped there by the template engine)."""
+        return json.dumps(self.chart_data(), ensure_ascii=False)
+
+    def chart_data(self) -> dict[str, Any]:
+        """What static/js/marketing_charts.js draws: one chart config per canvas id."""
+
+        def numbers(values: list[Decimal | None]) -> list[float | None]:
+            return [None if v is None else float(v) for v in values]
+
+        labels = [row.label for row in self.rows]
+        kind = "line" if self.by == "month" else "bar"
+        return {
+            "chart-conversion": {
+                "type": kind,
+                "labels": labels,
+                "percent": True,
+                "datasets": [
+                    {"label": _("Became clients, %"), "data": numbers([r.converted_percent for r in self.rows])},
+                    {"label": _("Won a deal, %"), "data": numbers([r.won_percent for r in self.rows])},
+                ],
+            },
+            "chart-time": {
+                "type": kind,
+                "labels": labels,
+                "datasets": [
+                    {"label": _("Mean days to convert"), "data": numbers([r.mean_days for r in self.rows])},
+                    {"label": _("Median days to convert"), "data": numbers([r.median_days for r in self.rows])},
+                ],
+            },
+        }
+
+
+# --- period and choices --------------------------------------------------------------------------------
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last DEFAULT_MONTHS Kyiv calendar months, the current one included (up to today)."""
+    today = today or timezone.localdate()
+    month = today.month - (DEFAULT_MONTHS - 1)
+    year = today.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1), today
+
+
+def conversion_teams(*, user: User) -> Any:
+    """The teams the filter offers: every team to those who see every lead, otherwise the user's teams."""
+    teams = Team.objects.all() if sees_all_marketing(user) else Team.objects.visible_to(user)
+    return teams.order_by("name").only("id", "name")
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, current = [], start.replace(day=1)
+    while current <= end:
+        months.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _group_key(by: str, tz: Any) -> Any:
+    """The grouped expression of each dimension (month: the Kyiv calendar month of the lead)."""
+    if by == "month":
+        return Cast(TruncMonth("created_at", tzinfo=tz), DateField())
+    return F({"campaign": "campaign_id", "owner": "owner_id"}.get(by, by))
+
+
+def _choice_label(by: str, key: Any) -> str:
+    if key in (None, ""):
+        return {
+            "source": _("No source"),
+            "region": _("No region"),
+            "campaign": _("No campaign"),
+            "owner": _("Unassigned"),
+        }.get(by, "—")
+    choices = {"source": Source, "channel": LeadChannel, "region": Region}.get(by)
+    if choices is not None:
+        try:
+            return str(choices(key).label)
+        except ValueError:
+            return str(key)
+    return str(key)
+
+
+# --- the report ----------------------------------------------------------------------------------------
+
+
+def lead_conversion(*, user: User, by: str, start: date, end: date, team_id: int | None = None) -> ConversionReport:
+    """Conversion of `user`'s visible leads created on the Kyiv days start..end, grouped by `by` (a key of
+    DIMENSIONS), optionally of one team. One SQL query. The caller checks marketing.view_lead.
+    Raises ValueError for an unknown dimension or a reversed period."""
+    if by not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {by!r}")
+    if start > end:
+        raise ValueError("start is after end")
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    leads = Lead.objects.visible_to(user).filter(created_at__gte=since, created_at__lt=until)
+    if team_id is not None:
+        leads = leads.filter(team_id=team_id)
+    is_converted = Q(status=LeadStatus.CONVERTED, company__isnull=False, converted_at__isnull=False)
+    won_deal = Deal.objects.filter(
+        company=OuterRef("company_id"), status=DealStatus.WON, created_at__gte=OuterRef("created_at")
+    )
+    leads = leads.annotate(
+        key=_group_key(by, tz),
+        converted=ExpressionWrapper(is_converted, output_field=BooleanField()),
+        # CASE: the EXISTS probes the deals only for converted leads.
+        won=Case(When(is_converted, then=Exists(won_deal)), default=Value(False), output_field=BooleanField()),
+    ).values("key", "converted", "won", "created_at", "converted_at")
+    try:
+        leads_sql, params = leads.query.sql_with_params()
+    except EmptyResultSet:  # visible_to(user) is none() (an inactive user)
+        return ConversionReport(by=by, start=start, end=end, totals=ConversionRow(key="", label=_("Total")))
+    label, join = LABEL_JOIN.get(by, ("NULL", ""))
+    sql = CONVERSION_SQL.format(
+        leads=leads_sql,
+        label=label,
+        join=join.format(campaign=Campaign._meta.db_table, user=User._meta.db_table),
+        top=10_000 if by == "month" else TOP,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+
+    totals = ConversionRow(key="", label=_("Total"))
+    groups: list[tuple[int, ConversionRow]] = []
+    group_count = 0
+    for is_total, key, count, converted, won, mean_seconds, median_seconds, rank, name in result:
+        if is_total:
+            totals = ConversionRow("", _("Total"), count, converted, won, _days(mean_seconds), _days(median_seconds))
+            continue
+        group_count = max(group_count, rank)
+        if by == "month":
+            text = date_format(key, "YEAR_MONTH_FORMAT")
+        elif by in LABEL_JOIN:
+            text = name if key is not None else _choice_label(by, None)
+        else:
+            text = _choice_label(by, key)
+        row = ConversionRow(
+            "" if key is None else str(key), text, count, converted, won, _days(mean_seconds), _days(median_seconds)
+        )
+        groups.append((rank, row))
+    if by == "month":
+        # Every month of the period, in order, with zeros where no lead came.
+        present = {row.key: row for _rank, row in groups}
+        rows = [
+            present.get(month.isoformat(), ConversionRow(month.isoformat(), date_format(month, "YEAR_MONTH_FORMAT")))
+            for month in _months(start, end)
+        ]
+    else:
+        rows = [row for _rank, row in sorted(groups, key=lambda item: item[0])]
+    return ConversionReport(by=by, start=start, end=end, totals=totals, rows=rows, truncated=len(rows) < group_count)
+
+
+# --- attributed totals of a campaign -------------------------------------------------------------------
+
+
+def campaign_attribution_totals(campaign: Campaign) -> dict[str, dict[str, Any]]:
+    """What attribution_compute attributed to `campaign`, per touch ("first", "last"): leads, deals, deals won,
+    orders, the won deals' revenue, the orders' revenue and revenue (both; Decimal). One aggregate query over
+    marketing_attr_campaign_idx. The caller checks that the user may see the campaign."""
+    kind = Attribution.Kind
+    rows = (
+        Attribution.objects.filter(campaign=campaign)
+        .values("touch")
+        .annotate(
+            leads=Count("id", filter=Q(kind=kind.LEAD)),
+            deals=Count("id", filter=Q(kind=kind.DEAL)),
+            deals_won=Count("id", filter=Q(kind=kind.DEAL, deal__status=DealStatus.WON)),
+            orders=Count("id", filter=Q(kind=kind.ORDER)),
+            deal_revenue=Sum("revenue", filter=Q(kind=kind.DEAL), default=Decimal("0")),
+            order_revenue=Sum("revenue", filter=Q(kind=kind.ORDER), default=Decimal("0")),
+        )
+        .order_by("touch")
+    )
+    empty = {"leads": 0, "deals": 0, "deals_won": 0, "orders": 0, "deal_revenue": Decimal("0.00"),
+             "order_revenue": Decimal("0.00")}  # fmt: skip
+    totals = {touch.value: {**empty} for touch in Touch}
+    for row in rows:
+        totals[row.pop("touch")] = row
+    for figures in totals.values():
+        figures["revenue"] = figures["deal_revenue"] + figures["order_revenue"]
+    return totals
