@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 300.0,
         "options": {"expires": 280},
     },
+    # 02:00 Europe/Kyiv, before the reports read them: every Attribution row recomputed (a rerun replaces them).
+    "marketing-attribution": {
+        "task": "marketing.tasks_reports.attribution_compute_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
     # 02:30 Europe/Kyiv: the running and recently finished campaigns' effectiveness rollups (CampaignReport).
     "marketing-reports": {
         "task": "marketing.tasks_reports.campaign_reports_nightly_task",
@@ -282,6 +287,8 @@ SERVICE_EMAIL = env.str("SERVICE_EMAIL", default="support@example.com")
 SERVICE_TEAM = env.str("SERVICE_TEAM", default="Сервіс")
 # A reply to a closed ticket reopens it within this many days, otherwise it starts a new ticket.
 SERVICE_REOPEN_DAYS = env.int("SERVICE_REOPEN_DAYS", default=14)
+# Marketing attribution: a deal or order counts the campaign touches of its company this many days before it.
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=90)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How often the bell in the navbar asks for the unread count (tests use a short interval).
 BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=60)

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 
-__all__ = ["campaign_report_compute_task", "campaign_reports_nightly_task"]
+__all__ = ["attribution_compute_task", "campaign_report_compute_task", "campaign_reports_nightly_task"]
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, soft_time_limit=600,
@@ -37,3 +37,13 @@ def campaign_reports_nightly_task() -> int:
     from marketing.services_reports import campaign_reports_compute_all
 
     return campaign_reports_compute_all()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, soft_time_limit=3600,
+             time_limit=3900)  # fmt: skip
+def attribution_compute_task() -> int:
+    """Recompute every attribution (beat "marketing-attribution", nightly before the reports); a rerun replaces
+    the rows, so a redelivered task is harmless."""
+    from marketing.services_attribution import attribution_compute
+
+    return attribution_compute()
