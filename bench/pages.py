@@ -335,3 +335,44 @@ PAGES += [
     Page("service-kb-search", "/service/kb/?" + urlencode({"q": "принтер"})),
     Page("service-reports", "/service/reports/"),
 ]
+
+
+# --- Marketing (issue 12): marketing/seed.py gives L 300,000 leads, 500 campaigns and 2,000,000 members, one campaign
+# (marketing.seed.BIG_CAMPAIGN) with 1,000,000 of them and its report computed. Requested by the marketing user, who
+# sees every lead and campaign (the bench manager sees only their team's). The report reads the rollups only.
+MARKETING_USER = "marketing@example.com"
+
+
+def _big_campaign_report(_user: User) -> str:
+    """The report of the 1,000,000-member campaign (at S, which has none, the largest computed campaign)."""
+    from django.db.models import Sum
+
+    from crm.models import User as UserModel
+    from marketing.models import Campaign
+    from marketing.seed import BIG_CAMPAIGN
+
+    marketer = UserModel.objects.get(email=MARKETING_USER)
+    campaigns = Campaign.objects.visible_to(marketer).filter(report_computed_at__isnull=False)
+    pk = campaigns.filter(name=BIG_CAMPAIGN).order_by("pk").values_list("pk", flat=True).first()
+    if pk is None:
+        pk = (
+            campaigns.annotate(n=Sum("report_rows__members"))
+            .order_by("-n", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if pk is None:
+        raise LookupError("no computed campaign report: is the bench database seeded by marketing.seed?")
+    return f"/marketing/campaigns/{pk}/report/"
+
+
+PAGES += [
+    Page(
+        "marketing-leads-filtered",
+        "/marketing/leads/?" + urlencode({"status": "new", "region": "kyiv_city"}),
+        headers=_signed_in_as(MARKETING_USER),
+    ),
+    Page("marketing-campaigns", "/marketing/campaigns/", headers=_signed_in_as(MARKETING_USER)),
+    Page("marketing-report-big", _big_campaign_report, headers=_signed_in_as(MARKETING_USER)),
+    Page("marketing-conversion", "/marketing/leads/conversion/", headers=_signed_in_as(MARKETING_USER)),
+]

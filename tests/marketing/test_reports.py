@@ -44,7 +44,7 @@ def data(marketer):
         person = PersonFactory()
         people.append(person)
         CampaignMemberFactory(
-            campaign=campaign, person=person, segment=farmers, region="kyiv", sent_at=now,
+            campaign=campaign, person=person, segment=farmers, region="kyiv_city", sent_at=now,
             bounced_at=now if i == 5 else None, opened_at=now if i < 3 else None, clicked_at=now if i < 2 else None,
             responded_at=now if i == 0 else None, unsubscribed_at=now if i == 4 else None,
         )  # fmt: skip
@@ -55,16 +55,16 @@ def data(marketer):
         CampaignMemberFactory(campaign=campaign, person=person, segment=shops, region="lviv",
                               sent_at=now if i < 2 else None)  # fmt: skip
     company = people[0].company
-    company.region = "kyiv"
+    company.region = "kyiv_city"
     company.save(update_fields=["region"])
     # Leads: two from Фермери members (one converted), one from nobody in the campaign.
-    LeadFactory(campaign=campaign, product=product, region="kyiv", matched_person=people[0])
+    LeadFactory(campaign=campaign, product=product, region="kyiv_city", matched_person=people[0])
     LeadFactory(
-        campaign=campaign, product=product, region="kyiv", person=people[1], company=people[1].company,
+        campaign=campaign, product=product, region="kyiv_city", person=people[1], company=people[1].company,
         status=LeadStatus.CONVERTED, converted_at=now,
     )  # fmt: skip
     LeadFactory(campaign=campaign, product=None, region="odesa")
-    LeadFactory(campaign=CampaignFactory(owner=marketer), region="kyiv")  # another campaign's
+    LeadFactory(campaign=CampaignFactory(owner=marketer), region="kyiv_city")  # another campaign's
     deal = DealFactory(company=company, status=DealStatus.WON, amount=Decimal("5000.00"))
     DealLineFactory(deal=deal, product=product)
     Attribution.objects.create(campaign=campaign, touch=Touch.LAST, kind="deal", deal=deal, company=company,
@@ -87,13 +87,13 @@ def test_compute_counts_the_funnel_per_segment_and_region(data):
 
     rows = _rows(campaign)
     assert written == len(rows) == 4
-    kyiv = rows[(farmers.pk, None, "kyiv")]
+    kyiv = rows[(farmers.pk, None, "kyiv_city")]
     assert (kyiv.members, kyiv.sent, kyiv.delivered, kyiv.opened, kyiv.clicked, kyiv.responded,
             kyiv.unsubscribed, kyiv.bounced) == (6, 6, 5, 3, 2, 1, 1, 1)  # fmt: skip
     lviv = rows[(shops.pk, None, "lviv")]
     assert (lviv.members, lviv.sent, lviv.delivered, lviv.opened) == (4, 2, 2, 0)
     # Leads by product and region, the segment from the member record; deals by the first line's product.
-    outcome = rows[(farmers.pk, product.pk, "kyiv")]
+    outcome = rows[(farmers.pk, product.pk, "kyiv_city")]
     assert (outcome.leads, outcome.clients, outcome.deals_won, outcome.revenue) == (2, 1, 1, Decimal("3000.00"))
     stray = rows[(None, None, "odesa")]
     assert (stray.leads, stray.members, stray.cost) == (1, 0, 0)
@@ -105,7 +105,7 @@ def test_compute_counts_the_funnel_per_segment_and_region(data):
 
 def test_cost_allocation_adds_up_to_the_actual_cost_with_rounding(marketer):
     campaign = CampaignFactory(owner=marketer, actual_cost=Decimal("100.00"))
-    for region in ("kyiv", "lviv", "odesa"):
+    for region in ("kyiv_city", "lviv", "odesa"):
         CampaignMemberFactory(campaign=campaign, region=region)
 
     campaign_report_compute(campaign_id=campaign.pk)
@@ -117,7 +117,7 @@ def test_cost_allocation_adds_up_to_the_actual_cost_with_rounding(marketer):
 
 def test_costs_of_a_campaign_without_members_are_kept_on_one_row(marketer):
     campaign = CampaignFactory(owner=marketer, actual_cost=Decimal("250.00"))
-    LeadFactory(campaign=campaign, region="kyiv")
+    LeadFactory(campaign=campaign, region="kyiv_city")
 
     campaign_report_compute(campaign_id=campaign.pk)
 
@@ -172,7 +172,7 @@ def test_report_page_reads_only_the_rollups(client, marketer, data):
 
 def test_report_page_shows_roi_dash_without_costs(client, marketer):
     campaign = CampaignFactory(owner=marketer)
-    CampaignMemberFactory(campaign=campaign, region="kyiv")
+    CampaignMemberFactory(campaign=campaign, region="kyiv_city")
     campaign_report_compute(campaign_id=campaign.pk)
     client.force_login(marketer)
 
