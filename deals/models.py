@@ -127,6 +127,8 @@ class Product(BaseModel):
             # Catalogue search and the product pickers of deal/order lines.
             GinIndex(OpClass(Upper("name_uk"), name="gin_trgm_ops"), name="deals_product_name_trgm_idx"),
             models.Index(fields=["category", "name_uk"], name="deals_product_category_idx"),
+            # The pickers' first page (limit_choices: ORDER BY name_uk, id LIMIT n) without sorting the catalogue.
+            models.Index(fields=["name_uk", "id"], name="deals_product_name_idx"),
         ]
 
     def __str__(self) -> str:
