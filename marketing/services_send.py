@@ -439,7 +439,10 @@ def campaign_send(*, campaign_id: int, slice_seconds: float | None = None) -> Se
                     attempted.add(member.pk)
             done = run.sent + run.skipped + run.bounced - done_before
             if done:
-                Campaign.objects.filter(pk=campaign_id).update(send_done=F("send_done") + done)
+                # Only while sending: once another run has finished the send, it has recounted send_done.
+                Campaign.objects.filter(pk=campaign_id, send_status__in=SENDING_STATUSES).update(
+                    send_done=F("send_done") + done
+                )
     finally:
         connection.close()
     run.more = CampaignMember.objects.filter(campaign_id=campaign_id, status=MemberStatus.PLANNED).exists()

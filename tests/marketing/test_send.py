@@ -366,9 +366,9 @@ def test_send_survives_killed_worker(start_worker, settings, monkeypatch):
             assert services_send.campaign_launch(campaign=campaign, actor=marketer)
 
         victim = start_worker("send-a")
-        start_worker.wait_ready(1)
+        start_worker.wait_ready(1, timeout=120)
         celery_app.send_task(SEND_TASK, args=[campaign.pk])
-        _wait(lambda: len(sink.messages) >= 30, timeout=30, what="worker A sent nothing")
+        _wait(lambda: len(sink.messages) >= 30, timeout=60, what="worker A sent nothing")
         victim.send_signal(signal.SIGKILL)  # mid-batch: its open claim rolls back, its SMTP DATA is cut off
         victim.wait(timeout=10)
         at_kill = len(sink.messages)
@@ -376,7 +376,7 @@ def test_send_survives_killed_worker(start_worker, settings, monkeypatch):
 
         start_worker("send-b")
         start_worker("send-c")
-        start_worker.wait_ready(2)
+        start_worker.wait_ready(2, timeout=120)
         celery_app.send_task(SEND_TASK, args=[campaign.pk])  # the redelivered task…
         celery_app.send_task(SEND_TASK, args=[campaign.pk])  # …and the beat's resume, at the same time
 
@@ -384,7 +384,7 @@ def test_send_survives_killed_worker(start_worker, settings, monkeypatch):
             campaign.refresh_from_db()
             return campaign.send_status == SendStatus.DONE
 
-        _wait(done, timeout=60, what="the send did not finish")
+        _wait(done, timeout=120, what="the send did not finish")
 
     per_address = Counter(message.rcpt_tos[0] for message in sink.messages)
     assert per_address == {f"member{i}@example.net": 1 for i in range(300)}
