@@ -93,7 +93,7 @@ class NeedsFilterForm(PeriodFilterForm):
 
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.visible_to(user).order_by("name").only("id", "name")
+        self.fields["segment"].queryset = Segment.objects.visible_to(user).order_by("name", "id")
 
     def report_kwargs(self) -> dict[str, Any] | None:
         """Keyword arguments of `needs_analysis`; None when invalid or no target group is chosen yet."""
