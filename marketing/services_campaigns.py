@@ -195,6 +195,9 @@ def campaign_members_add(*, campaign: Campaign, actor: User | None, notify: bool
     added = 0
     regions_sql = " AND c.region = ANY(%s)" if campaign.regions else ""
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # JIT compiling the plan costs ~3 s and saves nothing on this index-driven INSERT … SELECT.
+            cursor.execute("SET LOCAL jit = off")
         for segment in campaign.segments.order_by("id"):
             people_sql, people_params = segment_people(segment=segment).order_by().values("pk").query.sql_with_params()
             sql = MEMBERS_INSERT.format(people=people_sql, regions=regions_sql)

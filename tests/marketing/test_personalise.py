@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from deals.models import OrderStatus
 from deals.pricing import price_for
@@ -71,7 +71,7 @@ def test_member_context_uses_the_clients_own_price(django_assert_max_num_queries
         CampaignMemberFactory(campaign=campaign, person=PersonFactory(company=c, first_name="Олена", position="CEO"))
         for c in (vip, plain, grouped)
     ]
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8), translation.override("uk"):
         contexts = member_context(members=members, campaign=campaign)
     assert "80,00" in contexts[members[0].pk]["price"]
     assert "100,00" in contexts[members[1].pk]["price"]
