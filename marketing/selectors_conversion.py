@@ -28,6 +28,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
     When,
@@ -69,9 +70,12 @@ WITH l AS ({leads}), g AS (
     FROM l
     GROUP BY GROUPING SETS ((l.key), ())
 ), ranked AS (
-    SELECT g.*, row_number() OVER (PARTITION BY is_total ORDER BY leads DESC, key) AS rank FROM g
+    SELECT g.*, row_number() OVER (PARTITION BY is_total ORDER BY leads DESC, key) AS rank,
+           count(*) OVER (PARTITION BY is_total) AS groups
+    FROM g
 )
-SELECT r.is_total, r.key, r.leads, r.converted, r.won, r.mean_seconds, r.median_seconds, r.rank, {label}
+SELECT r.is_total, r.key, r.leads, r.converted, r.won, r.mean_seconds, r.median_seconds, r.rank, r.groups,
+       {label}
 FROM ranked r {join}
 WHERE r.is_total = 1 OR r.rank <= {top:d}
 """
@@ -199,7 +203,7 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return date(year, (month - 1) % 12 + 1, 1), today
 
 
-def conversion_teams(*, user: User) -> Any:
+def conversion_teams(*, user: User) -> QuerySet[Team]:
     """The teams the filter offers: every team to those who see every lead, otherwise the user's teams."""
     teams = Team.objects.all() if sees_all_marketing(user) else Team.objects.visible_to(user)
     return teams.order_by("name").only("id", "name")
@@ -282,11 +286,11 @@ def lead_conversion(*, user: User, by: str, start: date, end: date, team_id: int
     totals = ConversionRow(key="", label=_("Total"))
     groups: list[tuple[int, ConversionRow]] = []
     group_count = 0
-    for is_total, key, count, converted, won, mean_seconds, median_seconds, rank, name in result:
+    for is_total, key, count, converted, won, mean_seconds, median_seconds, rank, of_groups, name in result:
         if is_total:
             totals = ConversionRow("", _("Total"), count, converted, won, _days(mean_seconds), _days(median_seconds))
             continue
-        group_count = max(group_count, rank)
+        group_count = of_groups
         if by == "month":
             text = date_format(key, "YEAR_MONTH_FORMAT")
         elif by in LABEL_JOIN:

@@ -204,3 +204,13 @@ def test_conversion_page_needs_the_permission(client, readonly):
     assert client.get(URL).status_code == 403
     client.logout()
     assert client.get(URL).status_code == 302
+
+
+def test_conversion_shows_the_largest_groups(leads, marketer, monkeypatch):
+    monkeypatch.setattr("marketing.selectors_conversion.TOP", 1)
+
+    report = lead_conversion(user=marketer, by="campaign", **PERIOD)
+
+    assert report.truncated
+    assert figures(report) == {"Весна": (2, 1, 1)}
+    assert report.totals.leads == 4

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from crm.models import Role
 from deals.models import Order, OrderStatus
@@ -70,7 +71,8 @@ def group(marketer):
 
 
 def test_needs_asked_for_x_bought_y(group, marketer):
-    report = needs_analysis(user=marketer, segment=group["segment"], start=START, end=END)
+    with translation.override("uk"):
+        report = needs_analysis(user=marketer, segment=group["segment"], start=START, end=END)
 
     assert report.companies == 4
     assert not report.truncated
