@@ -7,10 +7,11 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        # TODO(#12): navigation.register() once every menu URL exists.
-        pass
+        from marketing import navigation
         from marketing.bounces import dsn_handle
         from service.mail import register_inbound_handler
+
+        navigation.register()
 
         # DSNs of campaign e-mails come back to the service desk's mailbox (marketing.bounces).
         register_inbound_handler(dsn_handle)

@@ -18,18 +18,23 @@ def nav_keys(response) -> set[str]:
 
 
 SERVICE = {"tickets", "kb", "service-reports"}  # the "Service" menu (service.navigation)
+# The "Marketing" menu (marketing.navigation): sales staff work the leads given to them.
+MARKETING = {"leads", "lead-conversion", "segments", "campaigns", "web-forms", "needs"}
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SALES_REP, {*EVERYONE, *SELLING}),
-        (Role.MARKETING, {*EVERYONE, *SELLING}),
+        (Role.SALES_REP, {*EVERYONE, *SELLING, "leads"}),
+        (Role.MARKETING, {*EVERYONE, *SELLING, *MARKETING}),
         (Role.SERVICE_AGENT, {*EVERYONE, *SELLING, *SERVICE}),
         (Role.PROCUREMENT, {*EVERYONE, "suppliers"}),
-        (Role.SALES_MANAGER, {*EVERYONE, *SELLING, *SERVICE, "teams", "duplicates"}),
-        (Role.DIRECTOR, {*EVERYONE, *SELLING, *SERVICE, "suppliers", "teams", "duplicates"}),
-        (Role.ADMINISTRATOR, {*EVERYONE, *SELLING, *SERVICE, "suppliers", "teams", "duplicates", "admin"}),
+        (Role.SALES_MANAGER, {*EVERYONE, *SELLING, *MARKETING, *SERVICE, "teams", "duplicates"}),
+        (Role.DIRECTOR, {*EVERYONE, *SELLING, *MARKETING, *SERVICE, "suppliers", "teams", "duplicates"}),
+        (
+            Role.ADMINISTRATOR,
+            {*EVERYONE, *SELLING, *MARKETING, *SERVICE, "suppliers", "teams", "duplicates", "admin"},
+        ),
     ],
 )
 def test_navigation_fits_the_role(client, role, expected, django_assert_max_num_queries):
@@ -130,6 +135,6 @@ def test_menu_groups_pages_into_dropdowns_in_order(client):
     html = client.get("/").content.decode()
 
     groups = re.findall(r'data-nav-group="(\w+)"', html)
-    assert groups == ["work", "clients", "sales", "service"]
+    assert groups == ["work", "clients", "sales", "marketing", "service"]
     work = html[html.index('data-nav-group="work"') : html.index('data-nav-group="clients"')]
     assert re.findall(r'data-nav="([\w-]+)"', work) == ["calendar", "plans", "assignments"]
