@@ -355,12 +355,7 @@ def _big_campaign_report(_user: User) -> str:
     campaigns = Campaign.objects.visible_to(marketer).filter(report_computed_at__isnull=False)
     pk = campaigns.filter(name=BIG_CAMPAIGN).order_by("pk").values_list("pk", flat=True).first()
     if pk is None:
-        pk = (
-            campaigns.annotate(n=Sum("report_rows__members"))
-            .order_by("-n", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        pk = campaigns.annotate(n=Sum("report_rows__members")).order_by("-n", "pk").values_list("pk", flat=True).first()
     if pk is None:
         raise LookupError("no computed campaign report: is the bench database seeded by marketing.seed?")
     return f"/marketing/campaigns/{pk}/report/"

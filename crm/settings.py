@@ -289,6 +289,15 @@ SERVICE_TEAM = env.str("SERVICE_TEAM", default="Сервіс")
 SERVICE_REOPEN_DAYS = env.int("SERVICE_REOPEN_DAYS", default=14)
 # Marketing attribution: a deal or order counts the campaign touches of its company this many days before it.
 MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=90)
+# Posts per minute one IP may make to a public web form before it gets a 429.
+MARKETING_FORM_RATE = env.int("MARKETING_FORM_RATE", default=5)
+# A target group's export up to this many rows downloads at once; a bigger one is a background job.
+MARKETING_EXPORT_INLINE_LIMIT = env.int("MARKETING_EXPORT_INLINE_LIMIT", default=10_000)
+# Campaign e-mails: sender, the envelope sender that receives bounces (default: SERVICE_EMAIL, the mailbox the
+# CRM reads), and whether a person needs a recorded e-mail consent to be written to.
+MARKETING_FROM_EMAIL = env.str("MARKETING_FROM_EMAIL", default="")
+MARKETING_BOUNCE_EMAIL = env.str("MARKETING_BOUNCE_EMAIL", default="")
+MARKETING_REQUIRE_CONSENT = env.bool("MARKETING_REQUIRE_CONSENT", default=True)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How often the bell in the navbar asks for the unread count (tests use a short interval).
 BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=60)

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deals', '0009_contract_service_level_and_more'),
+        ("deals", "0009_contract_service_level_and_more"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['name_uk', 'id'], name='deals_product_name_idx'),
+            model_name="product",
+            index=models.Index(fields=["name_uk", "id"], name="deals_product_name_idx"),
         ),
     ]
