@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from contacts.models import Company, CompanyRole, ContactPoint, Person
 from contacts.validators import edrpou_is_valid
@@ -197,7 +198,7 @@ def test_convert_is_atomic(owner, open_lead):
 
 def test_convert_twice_refused(owner, open_lead):
     services_leads.lead_convert(lead=open_lead, actor=owner, create_deal=False)
-    with pytest.raises(ValidationError, match="only open leads"):
+    with translation.override("en"), pytest.raises(ValidationError, match="only open leads"):
         services_leads.lead_convert(lead=open_lead, actor=owner, create_deal=False)
     assert Company.objects.count() == 1
 
