@@ -5,6 +5,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from marketing import bounces, services_send
 from marketing.models import CampaignMember, EmailSuppression, MemberStatus, SuppressionReason
@@ -16,6 +17,12 @@ from tests.marketing.factories import CampaignMemberFactory
 MAIL = Path(__file__).parent / "mail"
 dovecot, imap_server = mailservers.dovecot, mailservers.imap_server  # the real IMAP server
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):  # the notes are read in the active language
+        yield
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contacts.models import Consent
 from crm.celery import app as celery_app
@@ -34,6 +34,12 @@ from tests.marketing.factories import CampaignFactory, CampaignMemberFactory
 start_worker = workers.start_worker  # the real-worker fixture
 smtp_sink = mailservers.smtp_sink  # the real SMTP sink
 SEND_TASK = "marketing.tasks_send.campaign_send_task"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):  # messages and members' errors are read in the active language
+        yield
 
 
 @pytest.fixture
