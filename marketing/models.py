@@ -165,10 +165,11 @@ class Lead(BaseModel):
         verbose_name_plural = _("leads")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=LeadStatus.values), name="marketing_lead_status_valid"),
+            # Not the client itself: lead_convert sets it, but a client merged away or erased later sets it NULL.
             models.CheckConstraint(
-                condition=~Q(status=LeadStatus.CONVERTED) | Q(company__isnull=False, converted_at__isnull=False),
-                name="marketing_lead_converted_has_client",
-                violation_error_message=_("A converted lead needs its client."),
+                condition=~Q(status=LeadStatus.CONVERTED) | Q(converted_at__isnull=False),
+                name="marketing_lead_converted_has_time",
+                violation_error_message=_("A converted lead needs its conversion time."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=LeadStatus.DISQUALIFIED) | ~Q(disqualify_reason=""),

@@ -2291,11 +2291,11 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(
                     models.Q(("status", "converted"), _negated=True),
-                    models.Q(("company__isnull", False), ("converted_at__isnull", False)),
+                    ("converted_at__isnull", False),
                     _connector="OR",
                 ),
-                name="marketing_lead_converted_has_client",
-                violation_error_message="A converted lead needs its client.",
+                name="marketing_lead_converted_has_time",
+                violation_error_message="A converted lead needs its conversion time.",
             ),
         ),
         migrations.AddConstraint(
