@@ -8,6 +8,7 @@ from crm.models import Notification, Role, Team, User
 from crm.seed import DEMO_USERS
 from crm.seeding import DEMO_PASSWORD
 from deals.models import Category, Contract, CustomerGroup, Deal, LoyaltyRule, Order, Product
+from marketing.models import Campaign, Segment, WebForm
 from service.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,10 @@ def test_seed_demo_is_deterministic_and_refuses_a_filled_database():
     with pytest.raises(CommandError, match="already has users"):
         call_command("seed_demo", size="S", no_progress=True)
     Ticket.objects.all().delete()  # tickets protect their companies (service.seed)
+    # Marketing rows protect their owners (marketing.seed); members and report rows go with the campaigns.
+    Campaign.objects.all().delete()
+    Segment.objects.all().delete()
+    WebForm.objects.all().delete()
     Order.objects.all().delete()  # sales rows protect their companies and owners (deals.seed)
     Deal.objects.all().delete()
     Contract.objects.all().delete()
