@@ -24,7 +24,7 @@ run: install
 	$(PY) -m crm.launcher
 
 test: install test-deps
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=30
 
 # Browser tests use Debian's Chromium (Playwright's own browser download cannot work here);
 # the translation test re-extracts messages with GNU gettext; the service mail tests start their own

@@ -40,7 +40,7 @@ def test_bench_run_times_every_page(tmp_path):
     output = tmp_path / "results.json"
     args = ["--size", "S", "--requests", "3", "--warmup", "1", "--output", str(output)]
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bench.run", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
