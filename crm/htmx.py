@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -25,6 +26,20 @@ class HtmxHttpRequest(HttpRequest):
 def page_or_partial(request: HtmxHttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
     """The full page, or only its fragment for an HTMX request."""
     return render(request, partial if request.htmx else page, context)
+
+
+def url_with(base: str, *queries: str) -> str:
+    """`base` with the non-empty query strings joined after `?` (no `?` when all are empty)."""
+    joined = "&".join(q for q in queries if q)
+    return f"{base}?{joined}" if joined else base
+
+
+def keyset_urls(base: str, query: str, next_cursor: str | None, *, cursor: str = "cursor") -> dict[str, str]:
+    """`first_url` and `next_url` of a keyset list: its filter query kept, the next page's cursor added."""
+    return {
+        "first_url": url_with(base, query),
+        "next_url": url_with(base, query, urlencode({cursor: next_cursor})) if next_cursor else "",
+    }
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:

@@ -298,6 +298,10 @@ MARKETING_EXPORT_INLINE_LIMIT = env.int("MARKETING_EXPORT_INLINE_LIMIT", default
 MARKETING_FROM_EMAIL = env.str("MARKETING_FROM_EMAIL", default="")
 MARKETING_BOUNCE_EMAIL = env.str("MARKETING_BOUNCE_EMAIL", default="")
 MARKETING_REQUIRE_CONSENT = env.bool("MARKETING_REQUIRE_CONSENT", default=True)
+# A send task works this many seconds over one SMTP connection, in batches of this many members, then
+# re-queues itself (other tasks get the worker in between).
+MARKETING_SEND_SLICE_SECONDS = env.float("MARKETING_SEND_SLICE_SECONDS", default=60.0)
+MARKETING_SEND_BATCH = env.int("MARKETING_SEND_BATCH", default=50)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How often the bell in the navbar asks for the unread count (tests use a short interval).
 BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=60)

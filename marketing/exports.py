@@ -32,7 +32,7 @@ __all__ = ["CONTENT_TYPES", "file_name", "inline_limit", "render_export", "segme
 
 def inline_limit() -> int:
     """Rows exported in the request; more go to Celery (10,000 unless the settings say otherwise)."""
-    return int(getattr(settings, "MARKETING_EXPORT_INLINE_LIMIT", 10_000))
+    return settings.MARKETING_EXPORT_INLINE_LIMIT
 
 
 def header() -> list[str]:

@@ -26,8 +26,6 @@ from django.db import connection, transaction
 from deals.models import FAILURE_STATUSES, Deal, DealStatus, Order
 from marketing.models import Attribution, Campaign, CampaignMember, Lead, LeadStatus, Touch
 
-DEFAULT_WINDOW_DAYS = 90
-
 # %(name)s parameters; the {table} names come from the models.
 ATTRIBUTION_SQL = """
 WITH utm AS (
@@ -88,7 +86,7 @@ WHERE first_rank = 1 AND last_rank = 1
 
 
 def attribution_window_days() -> int:
-    return int(getattr(settings, "MARKETING_ATTRIBUTION_DAYS", DEFAULT_WINDOW_DAYS))
+    return settings.MARKETING_ATTRIBUTION_DAYS
 
 
 @transaction.atomic

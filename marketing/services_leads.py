@@ -507,7 +507,7 @@ def web_form_rate_allows(*, ip: str | None) -> bool:
     from django.conf import settings
     from django.core.cache import cache
 
-    limit = int(getattr(settings, "MARKETING_FORM_RATE", 5))
+    limit = settings.MARKETING_FORM_RATE
     window = int(timezone.now().timestamp() // RATE_WINDOW)
     key = f"marketing:form-rate:{ip or 'unknown'}:{window}"
     if cache.add(key, 1, timeout=RATE_WINDOW * 2):

@@ -88,26 +88,22 @@ DEFERRED = "deferred: "  # the error prefix of a member whose server said "try l
 UNSUBSCRIBE_SOURCE = "unsubscribe link"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def send_slice_seconds() -> float:
-    return float(_setting("MARKETING_SEND_SLICE_SECONDS", 60))
+    return settings.MARKETING_SEND_SLICE_SECONDS
 
 
 def send_batch_size() -> int:
-    return int(_setting("MARKETING_SEND_BATCH", 50))
+    return settings.MARKETING_SEND_BATCH
 
 
 def from_email() -> str:
-    return _setting("MARKETING_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    return settings.MARKETING_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def bounce_email() -> str:
     """The envelope sender (Return-Path) of campaign e-mails: DSNs come back to the mailbox the service desk
     reads (marketing.bounces)."""
-    return _setting("MARKETING_BOUNCE_EMAIL", "") or getattr(settings, "SERVICE_EMAIL", "") or from_email()
+    return settings.MARKETING_BOUNCE_EMAIL or settings.SERVICE_EMAIL or from_email()
 
 
 def lease_key(campaign_id: int) -> str:
@@ -303,7 +299,7 @@ def _skip_reason(member: CampaignMember) -> str | None:
     reason = _suppressed(member.email)
     if reason is not None:
         return str(_("The address is suppressed (%(reason)s).") % {"reason": SuppressionReason(reason).label})
-    if _setting("MARKETING_REQUIRE_CONSENT", True) and not consent_allows(
+    if settings.MARKETING_REQUIRE_CONSENT and not consent_allows(
         person_id=member.person_id, email=member.email, channel=ConsentChannel.EMAIL
     ):
         return str(_("No consent to marketing e-mails."))

@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from contacts import exports, selectors_lists, services_lists
 from contacts.filters import BulkForm, SavedFilterForm, list_filter, list_query
 from contacts.models import SavedFilter
-from crm.htmx import HtmxHttpRequest
+from crm.htmx import HtmxHttpRequest, keyset_urls
 from crm.models import User
 
 COMPANY, PERSON = SavedFilter.Target.COMPANY, SavedFilter.Target.PERSON
@@ -83,10 +83,9 @@ def _render_list(
         # errors opens the panel with the form, so each message is next to its field.
         "filter_open": filterset.is_bound and not filterset.form.is_valid(),
         "filter_form_url": f"{filter_url}?{query}" if query else filter_url,
-        "first_url": _list_url(target, query),
         "current_sort": filterset.current_sort,
         "sort_links": _sort_links(target, query, filterset.current_sort),
-        "next_url": _list_url(target, _join(query, cursor=page.next_cursor)) if page.next_cursor else "",
+        **keyset_urls(_list_url(target), query, page.next_cursor),
         "export_csv_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='csv')}",
         "export_xlsx_url": f"{reverse(URLS[target]['export'])}?{_join(query, format='xlsx')}",
         "bulk_url": reverse(URLS[target]["bulk"]),

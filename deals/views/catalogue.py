@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from crm.htmx import HtmxHttpRequest, add_service_errors
+from crm.htmx import HtmxHttpRequest, add_service_errors, keyset_urls
 from deals import selectors_catalogue, services_catalogue
 from deals.forms_catalogue import PriceLookupForm, ProductFilterForm, ProductForm
 from deals.models import Product
@@ -45,10 +45,7 @@ def _list_context(request: HtmxHttpRequest) -> dict[str, Any]:
         "current_category": category,
         "page": page,
         "list_url": list_url,
-        "first_url": f"{list_url}?{query}" if query else list_url,
-        "next_url": f"{list_url}?{'&'.join(p for p in (query, urlencode({'cursor': page.next_cursor})) if p)}"
-        if page.next_cursor
-        else "",
+        **keyset_urls(list_url, query, page.next_cursor),
         "active_query": urlencode({"active": data["active"]}) if data.get("active") else "",
     }
 

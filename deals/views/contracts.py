@@ -10,13 +10,12 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from contacts import selectors as contact_selectors
-from crm.htmx import HtmxHttpRequest, add_service_errors
+from crm.htmx import HtmxHttpRequest, add_service_errors, keyset_urls
 from deals import selectors_contracts, services_contracts
 from deals.filters_orders import ContractFilter, filter_query
 from deals.forms_orders import ContractForm
@@ -33,13 +32,11 @@ def contract_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = ContractFilter(request.GET or None, user=request.user)
     page = selectors_contracts.contract_page(filterset=filterset, cursor=request.GET.get("cursor"))
     query, base = filter_query(ContractFilter, request.GET), reverse("deals:contract-list")
-    next_query = "&".join(p for p in (query, urlencode({"cursor": page.next_cursor or ""})) if p)
     context = {
         "filter": filterset,
         "page": page,
         "list_url": base,
-        "first_url": f"{base}?{query}" if query else base,
-        "next_url": f"{base}?{next_query}" if page.next_cursor else "",
+        **keyset_urls(base, query, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "deals/contract_list.html" + ("#htmx-results" if partial else ""), context)

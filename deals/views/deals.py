@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from contacts import selectors as contact_selectors
 from contacts import services as contact_services
 from contacts.forms import InteractionForm
-from crm.htmx import HtmxHttpRequest, call_service, page_or_partial
+from crm.htmx import HtmxHttpRequest, call_service, keyset_urls, page_or_partial
 from crm.models import User
 from deals import selectors_deals as selectors
 from deals import services_deals as services
@@ -228,10 +228,7 @@ def deal_list(request: HtmxHttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "list_url": list_url,
-        "first_url": f"{list_url}?{query}" if query else list_url,
-        "next_url": f"{list_url}?{'&'.join(p for p in (query, f'cursor={page.next_cursor}') if p)}"
-        if page.next_cursor
-        else "",
+        **keyset_urls(list_url, query, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "deals/deal_list.html" + ("#htmx-results" if partial else ""), context)

@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from contacts import selectors as contact_selectors
 from contacts import services as contact_services
 from contacts.forms import InteractionForm
-from crm.htmx import HtmxHttpRequest, call_service
+from crm.htmx import HtmxHttpRequest, call_service, keyset_urls, url_with
 from deals import selectors_orders, services_orders
 from deals.filters_orders import OrderFilter, filter_query
 from deals.forms_orders import (
@@ -73,17 +73,13 @@ def _list_urls(query: str, page: selectors_orders.OrderPage, counts: selectors_o
     """Links of the list: first and next page, and one per status tab (the other filters kept)."""
     base = reverse("deals:order-list")
     rest = "&".join(p for p in query.split("&") if p and not p.startswith("status="))
-
-    def url(*parts: str) -> str:
-        joined = "&".join(p for p in parts if p)
-        return f"{base}?{joined}" if joined else base
-
     return {
         "list_url": base,
-        "first_url": url(query),
-        "next_url": url(query, urlencode({"cursor": page.next_cursor})) if page.next_cursor else "",
-        "all_statuses_url": url(rest),
-        "status_tabs": [(value, label, n, url(rest, f"status={value}")) for value, label, n in counts.items()],
+        **keyset_urls(base, query, page.next_cursor),
+        "all_statuses_url": url_with(base, rest),
+        "status_tabs": [
+            (value, label, n, url_with(base, rest, f"status={value}")) for value, label, n in counts.items()
+        ],
     }
 
 

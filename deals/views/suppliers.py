@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from contacts.models import CompanyRole
-from crm.htmx import HtmxHttpRequest, call_service
+from crm.htmx import HtmxHttpRequest, call_service, keyset_urls
 from deals import selectors_catalogue, selectors_suppliers, services_suppliers
 from deals.forms_suppliers import DeliveryReceiveForm, PurchaseDeliveryForm, SupplierOfferForm, SupplierProfileForm
 
@@ -47,10 +47,7 @@ def supplier_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "list_url": list_url,
-        "first_url": f"{list_url}?{base}" if base else list_url,
-        "next_url": f"{list_url}?{'&'.join(p for p in (base, urlencode({'cursor': page.next_cursor})) if p)}"
-        if page.next_cursor
-        else "",
+        **keyset_urls(list_url, base, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "deals/supplier_list.html" + ("#supplier-results" if partial else ""), context)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crm.htmx import HtmxHttpRequest, add_service_errors
+from crm.htmx import HtmxHttpRequest, add_service_errors, keyset_urls
 from marketing import selectors_campaigns as selectors
 from marketing import services_campaigns as services
 from marketing.forms_campaigns import (
@@ -40,13 +40,11 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = CampaignFilter(request.GET or None, user=request.user)
     page = selectors.campaign_page(filterset=filterset, cursor=request.GET.get("cursor"))
     query, base = filter_query(request.GET), reverse("marketing:campaign-list")
-    next_query = "&".join(p for p in (query, urlencode({"cursor": page.next_cursor})) if p)
     context = {
         "filter": filterset,
         "page": page,
         "list_url": base,
-        "first_url": f"{base}?{query}",
-        "next_url": f"{base}?{next_query}" if page.next_cursor else "",
+        **keyset_urls(base, query, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "marketing/campaign_list.html" + ("#htmx-results" if partial else ""), context)
@@ -99,13 +97,11 @@ def _members_context(request: HtmxHttpRequest, campaign) -> dict:
     page = selectors.member_page(campaign=campaign, status=status, cursor=request.GET.get("cursor"))
     base = reverse("marketing:campaign-detail", args=[campaign.pk])
     query = urlencode({"status": status}) if status else ""
-    next_query = "&".join(p for p in (query, urlencode({"cursor": page.next_cursor})) if p)
     return {
         "member_page": page,
         "member_filter": MemberFilterForm(request.GET or None),
         "members_url": base,
-        "members_first_url": f"{base}?{query}",
-        "members_next_url": f"{base}?{next_query}" if page.next_cursor else "",
+        **{f"members_{key}": url for key, url in keyset_urls(base, query, page.next_cursor).items()},
     }
 
 

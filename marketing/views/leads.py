@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crm.htmx import HtmxHttpRequest, add_service_errors
+from crm.htmx import HtmxHttpRequest, add_service_errors, keyset_urls
 from marketing import selectors_leads as selectors
 from marketing import services_consent, services_leads
 from marketing.filters import LeadFilter, filter_query
@@ -31,13 +30,11 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET or None, user=request.user)
     page = selectors.lead_page(filterset=filterset, cursor=request.GET.get("cursor"))
     query, base = filter_query(request.GET), reverse("marketing:lead-list")
-    next_query = "&".join(p for p in (query, urlencode({"cursor": page.next_cursor})) if p)
     context = {
         "filter": filterset,
         "page": page,
         "list_url": base,
-        "first_url": f"{base}?{query}",
-        "next_url": f"{base}?{next_query}" if page.next_cursor else "",
+        **keyset_urls(base, query, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "marketing/lead_list.html" + ("#htmx-results" if partial else ""), context)

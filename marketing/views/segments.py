@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crm.htmx import HtmxHttpRequest, call_service
+from crm.htmx import HtmxHttpRequest, call_service, keyset_urls
 from marketing import exports
 from marketing import selectors_segments as sel
 from marketing import services_segments as services
@@ -44,8 +44,8 @@ def segment_list(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:150]
     page = sel.segment_list(user=request.user, query=query, after=request.GET.get("after", "")[:200])
     list_url = reverse("marketing:segment-list")
-    next_url = f"{list_url}?{urlencode({'q': query, 'after': page.next_cursor})}" if page.next_cursor else ""
-    context = {"page": page, "query": query, "list_url": list_url, "next_url": next_url, "now": timezone.now()}
+    urls = keyset_urls(list_url, urlencode({"q": query}) if query else "", page.next_cursor, cursor="after")
+    context = {"page": page, "query": query, "list_url": list_url, **urls, "now": timezone.now()}
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "marketing/segment_list.html" + ("#segment-results" if partial else ""), context)
 

@@ -8,13 +8,12 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from contacts import selectors as contact_selectors
-from crm.htmx import HtmxHttpRequest, add_service_errors
+from crm.htmx import HtmxHttpRequest, add_service_errors, keyset_urls
 from service import selectors, services
 from service.filters import Queue, TicketFilter, filter_query
 from service.forms import AssignForm, BulkAssignForm, MessageForm, StatusForm, TicketForm
@@ -39,14 +38,12 @@ def ticket_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = TicketFilter(data, user=request.user)
     page = selectors.ticket_page(filterset=filterset, cursor=request.GET.get("cursor"))
     query, base = filter_query(data), reverse("service:ticket-list")
-    next_query = "&".join(p for p in (query, urlencode({"cursor": page.next_cursor})) if p)
     can_change = request.user.has_perm(CHANGE)
     context = {
         "filter": filterset,
         "page": page,
         "list_url": base,
-        "first_url": f"{base}?{query}",
-        "next_url": f"{base}?{next_query}" if page.next_cursor else "",
+        **keyset_urls(base, query, page.next_cursor),
         "bulk_form": BulkAssignForm(agents=selectors.assignable_agents(user=request.user), user=request.user)
         if can_change
         else None,
