@@ -1,8 +1,9 @@
 """Campaign effectiveness pages (issue 12, item 8): read from the CampaignReport rollups only, never the members.
 
-`campaign_report` turns one campaign's rows (a few hundred even for a million members) into the page's
-figures in two queries: the campaign (through `visible_to`) and its rows with the names of their target
-groups and products. `campaign_compare` sums the rows of up to COMPARE_MAX campaigns in one grouped query.
+`campaign_report_get` turns one campaign's rows into the page's figures. A big campaign has tens of thousands
+of rows (target group × product × region: 43,000 for the L seed's million members), so the page sums them in
+SQL and shows the PRODUCTS_SHOWN products with most leads per group and overall (four queries); the exports
+read every row. `campaign_compare` sums the rows of up to COMPARE_MAX campaigns in one grouped query.
 How the rows are computed: marketing.services_reports.
 """
 
@@ -15,7 +16,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils.formats import number_format
 from django.utils.translation import get_language
@@ -26,6 +28,7 @@ from crm.models import User
 from marketing.models import Campaign, CampaignReport
 
 COMPARE_MAX = 5
+PRODUCTS_SHOWN = 10  # per target group × region, and in the product breakdown, on the report page
 ZERO = Decimal(0)
 CENT, TENTH = Decimal("0.01"), Decimal("0.1")
 COUNTS = ("members", "sent", "delivered", "opened", "clicked", "responded", "unsubscribed", "bounced", "leads",
@@ -263,12 +266,67 @@ REPORT_FIELDS = ("segment_id", "segment__name", "product_id", "product__sku", "p
                  "region", *COUNTS, *AMOUNTS)  # fmt: skip
 
 
-def campaign_report_get(*, user: User, campaign_id: int) -> CampaignReportData:
-    """The report of a campaign `user` sees (Http404 otherwise), from its CampaignReport rows only.
+PRODUCT_FIELDS = ("product_id", "product__sku", "product__name_uk", "product__name_en")
+OUTCOME = Q(leads__gt=0) | Q(clients__gt=0) | Q(deals_won__gt=0) | Q(revenue__gt=0)
+SUMS = {f"sum_{name}": Sum(name) for name in (*COUNTS, *AMOUNTS)}  # a field's own name cannot be an annotation
+
+
+def _summed(row: dict[str, Any]) -> Figures:
+    return Figures.of({name: row[f"sum_{name}"] for name in (*COUNTS, *AMOUNTS)})
+
+
+def _bounded_report(rows, shown: int) -> tuple[Figures, list[GroupRow], dict[str, list[LabelledFigures]]]:
+    """What report_rows gives, summed in SQL, with only the `shown` products with most leads per group and in all."""
+    english = (get_language() or "").startswith("en")
+    totals = Figures()
+    groups: dict[tuple[int | None, str], GroupRow] = {}
+    by: dict[str, dict[Any, tuple[str, Figures]]] = {"segment": {}, "region": {}}
+    for row in rows.values("segment_id", "segment__name", "region").annotate(**SUMS).order_by():
+        figures = _summed(row)
+        totals += figures
+        group = GroupRow(segment=_segment_label(row), region=_region_label(row["region"]), figures=figures)
+        groups[(row["segment_id"], row["region"])] = group
+        for name, key, label in (
+            ("segment", row["segment_id"], group.segment),
+            ("region", row["region"], group.region),
+        ):
+            old = by[name].get(key, (label, Figures()))
+            by[name][key] = (label, old[1] + figures)
+    order = [F("leads").desc(), F("revenue").desc(), F("product_id").asc(nulls_first=True)]
+    ranked = (
+        rows.filter(OUTCOME)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("segment_id"), F("region")], order_by=order))
+        .filter(rank__lte=shown)
+        .values("segment_id", "region", *PRODUCT_FIELDS, *COUNTS, *AMOUNTS)
+        .order_by("segment_id", "region", "rank")
+    )
+    for row in ranked:
+        groups[(row["segment_id"], row["region"])].products.append(
+            ProductRow(_product_label(row, english), Figures.of(row))
+        )
+    products = (
+        rows.filter(OUTCOME)
+        .values(*PRODUCT_FIELDS)
+        .annotate(**SUMS)
+        .order_by("-sum_leads", "-sum_revenue", F("product_id").asc(nulls_first=True))[:shown]
+    )
+    by_product = [LabelledFigures(_product_label(row, english), _summed(row)) for row in products]
+    result = sorted(groups.values(), key=lambda g: (-g.figures.members, -g.figures.leads, g.segment, g.region))
+    return totals, result, {**{name: _labelled(items) for name, items in by.items()}, "product": by_product}
+
+
+def campaign_report_get(
+    *, user: User, campaign_id: int, products_shown: int | None = PRODUCTS_SHOWN
+) -> CampaignReportData:
+    """The report of a campaign `user` sees (Http404 otherwise), from its CampaignReport rows only: with
+    `products_shown` products per group and overall (the page), or every row (None: the exports).
     The caller checks marketing.view_campaignreport."""
     campaign = get_object_or_404(Campaign.objects.visible_to(user).select_related("owner"), pk=campaign_id)
-    rows = CampaignReport.objects.filter(campaign=campaign).values(*REPORT_FIELDS).order_by("id")
-    totals, groups, by = report_rows(rows)
+    rows = CampaignReport.objects.filter(campaign=campaign)
+    if products_shown is None:
+        totals, groups, by = report_rows(rows.values(*REPORT_FIELDS).order_by("id"))
+    else:
+        totals, groups, by = _bounded_report(rows, products_shown)
     return CampaignReportData(
         campaign=campaign,
         totals=totals,

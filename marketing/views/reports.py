@@ -25,6 +25,7 @@ def _context(request: HtmxHttpRequest, pk: int) -> dict[str, Any]:
         "report": report,
         "job": services_reports.campaign_report_running_job(campaign=report.campaign),
         "can_recompute": request.user.has_perm(CHANGE),
+        "products_shown": selectors_reports.PRODUCTS_SHOWN,
         "report_url": reverse("marketing:campaign-report", args=[pk]),
         "recompute_url": reverse("marketing:campaign-report-recompute", args=[pk]),
         "xlsx_url": reverse("marketing:campaign-report-xlsx", args=[pk]),
@@ -55,7 +56,7 @@ def campaign_report_recompute(request: HtmxHttpRequest, pk: int) -> HttpResponse
 
 
 def _download(request: HtmxHttpRequest, pk: int, extension: str) -> HttpResponse:
-    report = selectors_reports.campaign_report_get(user=request.user, campaign_id=pk)
+    report = selectors_reports.campaign_report_get(user=request.user, campaign_id=pk, products_shown=None)
     if extension == "xlsx":
         response = HttpResponse(exports_reports.report_xlsx(report), content_type=exports_reports.XLSX)
     else:

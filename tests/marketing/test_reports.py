@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from crm.models import Job, Role
 from deals.models import DealStatus
+from marketing import selectors_reports
 from marketing.models import Attribution, CampaignReport, LeadStatus, Touch
 from marketing.selectors_reports import Figures
 from marketing.services_reports import campaign_report_compute, campaign_report_request
@@ -323,3 +324,35 @@ def test_compare_takes_at_most_five(client, marketer):
     client.force_login(marketer)
     response = client.get(reverse("marketing:campaign-compare"), {"ids": [c.pk for c in campaigns]})
     assert response.content.decode().count('data-testid="compare-campaign"') == 5
+
+
+def test_report_page_shows_the_products_with_most_leads_and_the_export_every_one(client, marketer):
+    campaign = CampaignFactory(owner=marketer)
+    segment = SegmentFactory(owner=marketer, name="Фермери")
+    now = timezone.now()
+    shown = selectors_reports.PRODUCTS_SHOWN
+    funnel = CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", members=500, computed_at=now)
+    rows = [funnel]
+    products = [ProductFactory() for _ in range(shown + 2)]
+    rows += [
+        CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", product=product, leads=leads,
+                       revenue=Decimal("10.50") * leads, computed_at=now)
+        for leads, product in enumerate(products, start=1)
+    ]  # fmt: skip
+    CampaignReport.objects.bulk_create(rows)
+
+    page = selectors_reports.campaign_report_get(user=marketer, campaign_id=campaign.pk)
+    export = selectors_reports.campaign_report_get(user=marketer, campaign_id=campaign.pk, products_shown=None)
+
+    all_leads = sum(range(1, shown + 3))
+    for report in (page, export):
+        assert (report.totals.members, report.totals.leads) == (500, all_leads)
+        assert report.totals.revenue == Decimal("10.50") * all_leads
+        assert [(g.segment, g.figures.leads) for g in report.groups] == [("Фермери", all_leads)]
+    best_first = [p.sku for p in reversed(products)]
+    assert [p.product.split()[0] for p in page.groups[0].products] == best_first[:shown]
+    assert [p.label.split()[0] for p in page.by_product] == best_first[:shown]
+    assert len(export.groups[0].products) == len(export.by_product) == shown + 2
+    client.force_login(marketer)
+    body = client.get(reverse("marketing:campaign-report", args=[campaign.pk])).content.decode()
+    assert body.count('data-testid="product-row"') == shown
