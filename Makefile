@@ -41,6 +41,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run --size $(SIZE)
+	$(PY) -m bench.marketing_report
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -222,9 +222,12 @@ django.setup()
 from django.utils import translation
 from crm.models import User
 from crm.seed import DEMO_USERS
-present = set(User.objects.filter(email__in=[u[0] for u in DEMO_USERS]).values_list("email", flat=True))
+from service.seed import SERVICE_MANAGER
 with translation.override("en"):
-    demo = [[email, str(role.label), email in present] for email, _name, role, _team in DEMO_USERS]
+    logins = [(email, str(role.label)) for email, _name, role, _team in DEMO_USERS]
+    logins.append((SERVICE_MANAGER[0], "Service desk manager"))
+present = set(User.objects.filter(email__in=[email for email, _role in logins]).values_list("email", flat=True))
+demo = [[email, role, email in present] for email, role in logins]
 print(json.dumps({"users": User.objects.count(), "demo": demo}))
 """
 

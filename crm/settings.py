@@ -263,6 +263,12 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "marketing.tasks_reports.campaign_reports_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Hourly: the lead-conversion rollup that /marketing/leads/conversion/ reads (a rerun replaces the rows).
+    "marketing-conversion": {
+        "task": "marketing.tasks_reports.conversion_rollup_task",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -8,9 +8,11 @@ from marketing.models import (
     CampaignCost,
     CampaignMember,
     CampaignReport,
+    CampaignReportTotal,
     ConsentEvent,
     EmailSuppression,
     Lead,
+    LeadConversion,
     Segment,
     SegmentMember,
     WebForm,
@@ -143,3 +145,23 @@ class CampaignReportAdmin(admin.ModelAdmin):
     list_filter = ["region"]
     search_fields = ["campaign__name"]
     autocomplete_fields = ["campaign", "segment", "product"]
+    show_full_result_count = False
+
+
+@admin.register(CampaignReportTotal)
+class CampaignReportTotalAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "kind", "segment", "product", "region", "rank", "members", "leads", "deals_won",
+                    "revenue", "cost", "computed_at"]  # fmt: skip
+    list_filter = ["kind", "region"]
+    search_fields = ["campaign__name"]
+    autocomplete_fields = ["campaign", "segment", "product"]
+    show_full_result_count = False
+
+
+@admin.register(LeadConversion)
+class LeadConversionAdmin(admin.ModelAdmin):
+    list_display = ["month", "level", "dimension", "key", "team", "owner", "leads", "converted", "won", "computed_at"]
+    list_filter = ["level", "dimension", "month"]
+    search_fields = ["key", "owner__email", "team__name"]
+    autocomplete_fields = ["team", "owner"]
+    show_full_result_count = False

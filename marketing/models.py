@@ -684,16 +684,9 @@ class Attribution(models.Model):
         return f"{self.kind} → {self.campaign_id} ({self.touch})"
 
 
-class CampaignReport(models.Model):
-    """Campaign effectiveness rolled up by target group × product × region (campaign_report_compute).
+class ReportFigures(models.Model):
+    """The counts and amounts of a campaign-report rollup row."""
 
-    Rows with product NULL carry the members' funnel (reached … unsubscribed); rows with a product carry
-    the leads, clients, won deals and revenue of that product. The report page reads only these rows."""
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="report_rows")
-    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    region = models.CharField(max_length=32, choices=Region, blank=True)
     members = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
@@ -710,9 +703,106 @@ class CampaignReport(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        abstract = True
+
+
+class CampaignReport(ReportFigures):
+    """Campaign effectiveness rolled up by target group × product × region (campaign_report_compute).
+
+    Rows with product NULL carry the members' funnel (reached … unsubscribed); rows with a product carry
+    the leads, clients, won deals and revenue of that product, and `rank`: its place in its target group ×
+    region by leads, revenue (1 = most). The exports read these rows; the page reads CampaignReportTotal, and
+    a group's rows of rank ≤ PRODUCTS_SHOWN when the user opens the group."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="report_rows")
+    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    region = models.CharField(max_length=32, choices=Region, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
         verbose_name = _("campaign report row")
         verbose_name_plural = _("campaign report")
-        indexes = [models.Index(fields=["campaign"], name="marketing_report_campaign_idx")]
+        indexes = [
+            models.Index(fields=["campaign"], name="marketing_report_campaign_idx"),
+            models.Index(
+                fields=["campaign", "segment", "region", "rank"],
+                name="marketing_report_rank_idx",
+                condition=Q(rank__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: {self.segment_id}/{self.product_id}/{self.region}"
+
+
+class CampaignReportTotal(ReportFigures):
+    """The sums of a campaign's CampaignReport rows that its report page shows (campaign_report_compute):
+    per target group × region (kind "group"), and per product over all groups (kind "product", with `rank`
+    by leads, revenue: the page shows the first PRODUCTS_SHOWN)."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", _("Target group × region")
+        PRODUCT = "product", _("Product")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="report_totals")
+    kind = models.CharField(max_length=8, choices=Kind)
+    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    region = models.CharField(max_length=32, choices=Region, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign report total")
+        verbose_name_plural = _("campaign report totals")
+        indexes = [models.Index(fields=["campaign", "kind", "rank"], name="marketing_rtotal_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.kind} {self.segment_id}/{self.product_id}/{self.region}"
+
+
+# --- Lead conversion rollup ----------------------------------------------------------------------
+
+
+class ConversionLevel(models.TextChoices):
+    """Who reads a LeadConversion row: those who see every lead, a team's readers, or one owner."""
+
+    ALL = "all", _("All leads")
+    TEAM = "team", _("Team")
+    OWNER = "owner", _("Team and owner")
+
+
+class LeadConversion(models.Model):
+    """Leads per Kyiv month × one dimension value (source, channel, campaign, region, owner), at three levels:
+    all leads (team and owner empty), per team, and per team × owner (conversion_rollup_compute). The
+    conversion page reads only these rows: those who see every lead the "all" (or, filtered by team, the "team")
+    rows; others the "team" rows of their teams and the "owner" rows of their own leads in other teams.
+    `days` / `day_counts`: how many converted leads took each whole number of days (the median)."""
+
+    level = models.CharField(max_length=5, choices=ConversionLevel)
+    dimension = models.CharField(max_length=8)
+    month = models.DateField()
+    team = models.ForeignKey("crm.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=32, blank=True)
+    leads = models.PositiveIntegerField(default=0)
+    converted = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    convert_seconds = models.BigIntegerField(default=0)
+    days = ArrayField(models.PositiveIntegerField(), default=list)
+    day_counts = ArrayField(models.PositiveIntegerField(), default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("lead conversion rollup")
+        verbose_name_plural = _("lead conversion rollups")
+        indexes = [
+            models.Index(fields=["level", "dimension", "month"], name="marketing_conv_month_idx"),
+            models.Index(fields=["team", "level", "dimension", "month"], name="marketing_conv_team_idx"),
+            models.Index(fields=["owner", "dimension", "month"], name="marketing_conv_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.dimension}={self.key} {self.month:%Y-%m}"

@@ -63,6 +63,7 @@ from marketing.models import (
     SegmentTarget,
     WebForm,
 )
+from marketing.services_conversion import conversion_rollup_compute
 from marketing.services_reports import campaign_report_compute
 
 MARKETING_EMAIL = "marketing@example.com"
@@ -123,6 +124,7 @@ def seed(ctx: SeedContext) -> None:
         campaign_report_compute(campaign_id=campaign.pk)
     if big_id is not None:
         campaign_report_compute(campaign_id=big_id)
+    conversion_rollup_compute()
 
 
 def _seed_rules(teams: dict[str, Team]) -> None:

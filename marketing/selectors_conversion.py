@@ -1,37 +1,31 @@
 """Lead conversion (issue #12 item 2, /marketing/leads/conversion/) and the campaigns' attributed totals (item 7).
 
-`lead_conversion` answers the page with one query: the user's visible leads of the period (and team) are
-grouped by one dimension and, through GROUPING SETS, in total: leads, converted to a client (status converted,
-client set), converted whose client won a deal created after the lead, and the mean and median time from the
-lead to its conversion. The leads are read through `Lead.objects.visible_to(user)` (its SQL is the query's
-first CTE), bounded by the period over marketing_lead_created_idx; the won-deal check is an EXISTS per
-converted lead over the deals' company index. No per-row queries: labels of campaigns and owners are joined.
+`lead_conversion` answers the page with one query over the LeadConversion rollup (computed by Celery:
+marketing.services_conversion), never the leads: the rows of the period's Kyiv months (whole months) and of the
+user's visibility are grouped by one dimension and, through GROUPING SETS, in total: leads, converted to a
+client (status converted, client set), converted whose client won a deal created after the lead, and the mean
+and median time from the lead to its conversion (the median in whole days, from the rows' day counts). Who
+reads which rows mirrors `Lead.objects.visible_to`: those who see every lead read the "all" rows (with a team
+filter, that team's rows); others the rows of their teams and of their own leads in other teams. Labels of
+campaigns and owners are joined; no per-row queries.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     DateField,
-    Exists,
-    ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
@@ -40,9 +34,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts.models import Region, Source
-from crm.models import Team, User
-from deals.models import Deal, DealStatus
-from marketing.models import Attribution, Campaign, Lead, LeadChannel, LeadStatus, Touch, sees_all_marketing
+from crm.models import Scope, Team, User
+from deals.models import DealStatus
+from marketing.models import (
+    Attribution,
+    Campaign,
+    ConversionLevel,
+    LeadChannel,
+    LeadConversion,
+    Touch,
+    sees_all_marketing,
+)
 
 DEFAULT_MONTHS = 12
 MAX_DAYS = 3 * 366  # the form refuses longer periods
@@ -59,29 +61,43 @@ DIMENSIONS: dict[str, Any] = {
     "owner": gettext_lazy("Owner"),
 }
 CONVERSION_SQL = """
-WITH l AS ({leads}), g AS (
-    SELECT GROUPING(l.key) AS is_total, l.key,
-           count(*) AS leads,
-           count(*) FILTER (WHERE l.converted) AS converted,
-           count(*) FILTER (WHERE l.won) AS won,
-           avg(extract(epoch FROM l.converted_at - l.created_at)) FILTER (WHERE l.converted) AS mean_seconds,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM l.converted_at - l.created_at))
-               FILTER (WHERE l.converted) AS median_seconds
-    FROM l
-    GROUP BY GROUPING SETS ((l.key), ())
+WITH r AS (
+    SELECT r.* FROM {rollup} r
+    WHERE r.dimension = %(dimension)s AND r.month >= %(start)s AND r.month <= %(end)s AND ({scope})
+), g AS (
+    SELECT GROUPING({key}) AS is_total, {key} AS key, sum(r.leads) AS leads, sum(r.converted) AS converted,
+           sum(r.won) AS won, sum(r.convert_seconds) AS seconds, max(r.computed_at) AS computed_at
+    FROM r
+    GROUP BY GROUPING SETS (({key}), ())
+), h AS (
+    SELECT GROUPING({key}) AS is_total, {key} AS key, u.days, sum(u.n) AS n
+    FROM r CROSS JOIN LATERAL unnest(r.days, r.day_counts) AS u(days, n)
+    GROUP BY GROUPING SETS (({key}, u.days), (u.days))
+), c AS (
+    SELECT h.*, sum(h.n) OVER (PARTITION BY h.is_total, h.key ORDER BY h.days) AS cum,
+           sum(h.n) OVER (PARTITION BY h.is_total, h.key) AS total
+    FROM h
+), m AS (
+    -- The median: the mean of the two middle days (one when the count is odd).
+    SELECT c.is_total, c.key, (min(c.days) FILTER (WHERE c.cum >= floor((c.total + 1) / 2))
+                               + min(c.days) FILTER (WHERE c.cum >= floor(c.total / 2) + 1)) / 2.0 AS median_days
+    FROM c
+    GROUP BY c.is_total, c.key
 ), ranked AS (
-    SELECT g.*, row_number() OVER (PARTITION BY is_total ORDER BY leads DESC, key) AS rank,
-           count(*) OVER (PARTITION BY is_total) AS groups
+    SELECT g.*, row_number() OVER (PARTITION BY g.is_total ORDER BY g.leads DESC, g.key) AS rank,
+           count(*) OVER (PARTITION BY g.is_total) AS groups
     FROM g
 )
-SELECT r.is_total, r.key, r.leads, r.converted, r.won, r.mean_seconds, r.median_seconds, r.rank, r.groups,
+SELECT r.is_total, r.key, r.leads, r.converted, r.won, r.seconds, m.median_days, r.rank, r.groups, r.computed_at,
        {label}
-FROM ranked r {join}
+FROM ranked r
+LEFT JOIN m ON m.is_total = r.is_total AND m.key IS NOT DISTINCT FROM r.key
+{join}
 WHERE r.is_total = 1 OR r.rank <= {top:d}
 """
 LABEL_JOIN = {
-    "campaign": ("c.name", "LEFT JOIN {campaign} c ON c.id = r.key"),
-    "owner": ("coalesce(nullif(u.full_name, ''), u.email)", "LEFT JOIN {user} u ON u.id = r.key"),
+    "campaign": ("c.name", "LEFT JOIN {campaign} c ON c.id = nullif(r.key, '')::bigint"),
+    "owner": ("coalesce(nullif(u.full_name, ''), u.email)", "LEFT JOIN {user} u ON u.id = nullif(r.key, '')::bigint"),
 }
 
 
@@ -150,6 +166,7 @@ class ConversionReport:
     totals: ConversionRow
     rows: list[ConversionRow] = field(default_factory=list)
     truncated: bool = False  # more groups than TOP: the largest TOP are shown
+    computed_at: datetime | None = None  # when the rollup read was computed (None: no rows in the period)
 
     @property
     def dimension_label(self) -> str:
@@ -244,73 +261,95 @@ def _choice_label(by: str, key: Any) -> str:
 # --- the report ----------------------------------------------------------------------------------------
 
 
+def _scope(user: User, team_id: int | None) -> tuple[str, dict[str, Any]]:
+    """The rollup rows `user` reads (see LeadConversion): the SQL condition and its parameters."""
+    team = " AND r.team_id = %(team_id)s" if team_id is not None else ""
+    params: dict[str, Any] = {"team_id": team_id, "user_id": user.pk}
+    if sees_all_marketing(user):
+        if team_id is None:
+            return "r.level = %(all)s", {**params, "all": ConversionLevel.ALL.value}
+        return "r.level = %(team)s" + team, {**params, "team": ConversionLevel.TEAM.value}
+    teams = sorted(user.team_ids) if user.scope == Scope.TEAM else []
+    own = "r.level = %(owner)s AND r.owner_id = %(user_id)s AND (r.team_id IS NULL OR NOT r.team_id = ANY(%(teams)s))"
+    condition = f"(r.level = %(team)s AND r.team_id = ANY(%(teams)s) OR {own}){team}"
+    return condition, {
+        **params,
+        "teams": teams,
+        "team": ConversionLevel.TEAM.value,
+        "owner": ConversionLevel.OWNER.value,
+    }
+
+
+def _last_day(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 def lead_conversion(*, user: User, by: str, start: date, end: date, team_id: int | None = None) -> ConversionReport:
-    """Conversion of `user`'s visible leads created on the Kyiv days start..end, grouped by `by` (a key of
-    DIMENSIONS), optionally of one team. One SQL query. The caller checks marketing.view_lead.
+    """Conversion of `user`'s visible leads created in the Kyiv months of start..end (whole months: the report's
+    start and end are the first and last day of those months), grouped by `by` (a key of DIMENSIONS), optionally
+    of one team. One SQL query over the LeadConversion rollup. The caller checks marketing.view_lead.
     Raises ValueError for an unknown dimension or a reversed period."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}")
     if start > end:
         raise ValueError("start is after end")
-    tz = timezone.get_current_timezone()
-    since = timezone.make_aware(datetime.combine(start, time.min), tz)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
-    leads = Lead.objects.visible_to(user).filter(created_at__gte=since, created_at__lt=until)
-    if team_id is not None:
-        leads = leads.filter(team_id=team_id)
-    is_converted = Q(status=LeadStatus.CONVERTED, company__isnull=False, converted_at__isnull=False)
-    won_deal = Deal.objects.filter(
-        company=OuterRef("company_id"), status=DealStatus.WON, created_at__gte=OuterRef("created_at")
-    )
-    leads = leads.annotate(
-        key=_group_key(by, tz),
-        converted=ExpressionWrapper(is_converted, output_field=BooleanField()),
-        # CASE: the EXISTS probes the deals only for converted leads.
-        won=Case(When(is_converted, then=Exists(won_deal)), default=Value(False), output_field=BooleanField()),
-    ).values("key", "converted", "won", "created_at", "converted_at")
-    try:
-        leads_sql, params = leads.query.sql_with_params()
-    except EmptyResultSet:  # visible_to(user) is none() (an inactive user)
-        return ConversionReport(by=by, start=start, end=end, totals=ConversionRow(key="", label=_("Total")))
+    first, last = start.replace(day=1), end.replace(day=1)
+    empty = ConversionReport(by=by, start=first, end=_last_day(last), totals=ConversionRow(key="", label=_("Total")))
+    if not user.is_authenticated or not user.is_active:
+        return empty
+    scope, params = _scope(user, team_id)
     label, join = LABEL_JOIN.get(by, ("NULL", ""))
     sql = CONVERSION_SQL.format(
-        leads=leads_sql,
+        rollup=LeadConversion._meta.db_table,
+        scope=scope,
+        key="r.month" if by == "month" else "r.key",
         label=label,
         join=join.format(campaign=Campaign._meta.db_table, user=User._meta.db_table),
         top=10_000 if by == "month" else TOP,
     )
+    params.update(dimension="channel" if by == "month" else by, start=first, end=last)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
 
-    totals = ConversionRow(key="", label=_("Total"))
+    totals, computed_at = empty.totals, None
     groups: list[tuple[int, ConversionRow]] = []
     group_count = 0
-    for is_total, key, count, converted, won, mean_seconds, median_seconds, rank, of_groups, name in result:
+    for is_total, key, count, converted, won, seconds, median, rank, of_groups, computed, name in result:
+        count, converted, won = int(count or 0), int(converted or 0), int(won or 0)  # sums: NULL over no rows
+        mean = _days(Decimal(seconds) / converted) if converted else None
+        median_days = None if median is None else Decimal(median).quantize(TENTH, rounding=ROUND_HALF_UP)
         if is_total:
-            totals = ConversionRow("", _("Total"), count, converted, won, _days(mean_seconds), _days(median_seconds))
+            totals = ConversionRow("", _("Total"), count, converted, won, mean, median_days)
+            computed_at = computed
             continue
         group_count = of_groups
         if by == "month":
             text = date_format(key, "YEAR_MONTH_FORMAT")
         elif by in LABEL_JOIN:
-            text = name if key is not None else _choice_label(by, None)
+            text = name if key else _choice_label(by, None)
         else:
             text = _choice_label(by, key)
-        row = ConversionRow(
-            "" if key is None else str(key), text, count, converted, won, _days(mean_seconds), _days(median_seconds)
-        )
+        row = ConversionRow("" if key is None else str(key), text, count, converted, won, mean, median_days)
         groups.append((rank, row))
     if by == "month":
         # Every month of the period, in order, with zeros where no lead came.
         present = {row.key: row for _rank, row in groups}
         rows = [
             present.get(month.isoformat(), ConversionRow(month.isoformat(), date_format(month, "YEAR_MONTH_FORMAT")))
-            for month in _months(start, end)
+            for month in _months(first, last)
         ]
     else:
         rows = [row for _rank, row in sorted(groups, key=lambda item: item[0])]
-    return ConversionReport(by=by, start=start, end=end, totals=totals, rows=rows, truncated=len(rows) < group_count)
+    return ConversionReport(
+        by=by,
+        start=first,
+        end=_last_day(last),
+        totals=totals,
+        rows=rows,
+        truncated=len(rows) < group_count,
+        computed_at=computed_at,
+    )
 
 
 # --- attributed totals of a campaign -------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Campaign effectiveness pages (issue 12, item 8): read from the CampaignReport rollups only, never the members.
 
 `campaign_report_get` turns one campaign's rows into the page's figures. A big campaign has tens of thousands
-of rows (target group × product × region: 43,000 for the L seed's million members), so the page sums them in
-SQL and shows the PRODUCTS_SHOWN products with most leads per group and overall (four queries); the exports
-read every row. `campaign_compare` sums the rows of up to COMPARE_MAX campaigns in one grouped query.
+of rows (target group × product × region: 43,000 for the L seed's million members), so the compute also stores
+their sums (CampaignReportTotal) and each row's rank in its group: the page reads the group sums and the
+PRODUCTS_SHOWN products with most leads overall (two index reads), and loads a group's PRODUCTS_SHOWN
+products when the user opens it (`campaign_report_group_products`); the exports read every row.
+`campaign_compare` sums the rows of up to COMPARE_MAX campaigns in one grouped query.
 How the rows are computed: marketing.services_reports.
 """
 
@@ -15,17 +17,18 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import F, Max, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Max, Sum
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contacts.models import Region
 from crm.models import User
-from marketing.models import Campaign, CampaignReport
+from marketing.models import Campaign, CampaignReport, CampaignReportTotal
 
 COMPARE_MAX = 5
 PRODUCTS_SHOWN = 10  # per target group × region, and in the product breakdown, on the report page
@@ -138,12 +141,14 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class GroupRow:
-    """One target group × region: its funnel and costs, and its outcomes in all and per product."""
+    """One target group × region: its funnel and costs, and its outcomes in all and per product (the exports:
+    every product; the page loads a group's first PRODUCTS_SHOWN from `products_url` when asked)."""
 
     segment: str
     region: str
     figures: Figures
     products: list[ProductRow] = field(default_factory=list)
+    products_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,52 +272,62 @@ REPORT_FIELDS = ("segment_id", "segment__name", "product_id", "product__sku", "p
 
 
 PRODUCT_FIELDS = ("product_id", "product__sku", "product__name_uk", "product__name_en")
-OUTCOME = Q(leads__gt=0) | Q(clients__gt=0) | Q(deals_won__gt=0) | Q(revenue__gt=0)
-SUMS = {f"sum_{name}": Sum(name) for name in (*COUNTS, *AMOUNTS)}  # a field's own name cannot be an annotation
+FIGURE_FIELDS = (*COUNTS, *AMOUNTS)
 
 
-def _summed(row: dict[str, Any]) -> Figures:
-    return Figures.of({name: row[f"sum_{name}"] for name in (*COUNTS, *AMOUNTS)})
-
-
-def _bounded_report(rows, shown: int) -> tuple[Figures, list[GroupRow], dict[str, list[LabelledFigures]]]:
-    """What report_rows gives, summed in SQL, with only the `shown` products with most leads per group and in all."""
+def _bounded_report(campaign: Campaign, shown: int) -> tuple[Figures, list[GroupRow], dict[str, list[LabelledFigures]]]:
+    """What report_rows gives, from the stored sums: the target group × region totals (each with the URL of
+    its products) and the `shown` products with most leads overall. Two index reads."""
     english = (get_language() or "").startswith("en")
     totals = Figures()
-    groups: dict[tuple[int | None, str], GroupRow] = {}
+    groups: list[GroupRow] = []
     by: dict[str, dict[Any, tuple[str, Figures]]] = {"segment": {}, "region": {}}
-    for row in rows.values("segment_id", "segment__name", "region").annotate(**SUMS).order_by():
-        figures = _summed(row)
+    sums = CampaignReportTotal.objects.filter(campaign=campaign)
+    products_url = reverse("marketing:campaign-report-products", args=[campaign.pk])
+    for row in sums.filter(kind=CampaignReportTotal.Kind.GROUP).values(
+        "segment_id", "segment__name", "region", *FIGURE_FIELDS
+    ):
+        figures = Figures.of(row)
         totals += figures
-        group = GroupRow(segment=_segment_label(row), region=_region_label(row["region"]), figures=figures)
-        groups[(row["segment_id"], row["region"])] = group
+        has_products = bool(figures.leads or figures.clients or figures.deals_won or figures.revenue)
+        query = urlencode({"segment": row["segment_id"] or "", "region": row["region"]})
+        group = GroupRow(
+            segment=_segment_label(row), region=_region_label(row["region"]), figures=figures,
+            products_url=f"{products_url}?{query}" if has_products else "",
+        )  # fmt: skip
+        groups.append(group)
         for name, key, label in (
             ("segment", row["segment_id"], group.segment),
             ("region", row["region"], group.region),
         ):
             old = by[name].get(key, (label, Figures()))
             by[name][key] = (label, old[1] + figures)
-    order = [F("leads").desc(), F("revenue").desc(), F("product_id").asc(nulls_first=True)]
-    ranked = (
-        rows.filter(OUTCOME)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("segment_id"), F("region")], order_by=order))
-        .filter(rank__lte=shown)
-        .values("segment_id", "region", *PRODUCT_FIELDS, *COUNTS, *AMOUNTS)
-        .order_by("segment_id", "region", "rank")
+    products = sums.filter(kind=CampaignReportTotal.Kind.PRODUCT, rank__lte=shown).order_by("rank")
+    by_product = [
+        LabelledFigures(_product_label(row, english), Figures.of(row))
+        for row in products.values(*PRODUCT_FIELDS, *FIGURE_FIELDS)
+    ]
+    groups.sort(key=lambda g: (-g.figures.members, -g.figures.leads, g.segment, g.region))
+    return totals, groups, {**{name: _labelled(items) for name, items in by.items()}, "product": by_product}
+
+
+def campaign_report_group_products(
+    *, campaign: Campaign, segment_id: int | None, region: str, shown: int = PRODUCTS_SHOWN
+) -> list[ProductRow]:
+    """The `shown` products with most leads of one target group × region of the report (their stored rank),
+    best first. The caller has read `campaign` through campaign_report_get (visible_to)."""
+    english = (get_language() or "").startswith("en")
+    rows = (
+        CampaignReport.objects.filter(campaign=campaign, segment_id=segment_id, region=region, rank__lte=shown)
+        .values(*PRODUCT_FIELDS, *FIGURE_FIELDS)
+        .order_by("rank")
     )
-    for row in ranked:
-        groups[(row["segment_id"], row["region"])].products.append(
-            ProductRow(_product_label(row, english), Figures.of(row))
-        )
-    products = (
-        rows.filter(OUTCOME)
-        .values(*PRODUCT_FIELDS)
-        .annotate(**SUMS)
-        .order_by("-sum_leads", "-sum_revenue", F("product_id").asc(nulls_first=True))[:shown]
-    )
-    by_product = [LabelledFigures(_product_label(row, english), _summed(row)) for row in products]
-    result = sorted(groups.values(), key=lambda g: (-g.figures.members, -g.figures.leads, g.segment, g.region))
-    return totals, result, {**{name: _labelled(items) for name, items in by.items()}, "product": by_product}
+    return [ProductRow(_product_label(row, english), Figures.of(row)) for row in rows]
+
+
+def campaign_get_for_report(*, user: User, campaign_id: int) -> Campaign:
+    """The campaign `user` sees (Http404 otherwise)."""
+    return get_object_or_404(Campaign.objects.visible_to(user).select_related("owner"), pk=campaign_id)
 
 
 def campaign_report_get(
@@ -321,12 +336,12 @@ def campaign_report_get(
     """The report of a campaign `user` sees (Http404 otherwise), from its CampaignReport rows only: with
     `products_shown` products per group and overall (the page), or every row (None: the exports).
     The caller checks marketing.view_campaignreport."""
-    campaign = get_object_or_404(Campaign.objects.visible_to(user).select_related("owner"), pk=campaign_id)
-    rows = CampaignReport.objects.filter(campaign=campaign)
+    campaign = campaign_get_for_report(user=user, campaign_id=campaign_id)
     if products_shown is None:
-        totals, groups, by = report_rows(rows.values(*REPORT_FIELDS).order_by("id"))
+        rows = CampaignReport.objects.filter(campaign=campaign).values(*REPORT_FIELDS).order_by("id")
+        totals, groups, by = report_rows(rows)
     else:
-        totals, groups, by = _bounded_report(rows, products_shown)
+        totals, groups, by = _bounded_report(campaign, products_shown)
     return CampaignReportData(
         campaign=campaign,
         totals=totals,

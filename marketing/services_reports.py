@@ -22,10 +22,14 @@ What the rows hold (dimensions: target group × product × region):
   the rounding remainder on the largest row, so the rows add up to the actual cost exactly); a campaign with
   costs and no members gets one empty funnel row carrying the cost. Outcome rows carry no cost: the page
   judges cost per lead / client and ROI per target group and region, where funnel and outcome rows meet.
+- rank: each outcome row's place in its target group × region by leads, then revenue (1 = most).
+Then the page's sums (CampaignReportTotal): one row per target group × region, and one per product over all
+groups with its rank, so the page reads a few hundred rows however many products the campaign brought.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -37,7 +41,16 @@ from contacts.models import Company
 from crm.models import Job, JobStatus
 from crm.services import job_start
 from deals.models import Deal, DealLine, DealStatus
-from marketing.models import Attribution, Campaign, CampaignMember, CampaignReport, Lead, LeadStatus, Touch
+from marketing.models import (
+    Attribution,
+    Campaign,
+    CampaignMember,
+    CampaignReport,
+    CampaignReportTotal,
+    Lead,
+    LeadStatus,
+    Touch,
+)
 
 if TYPE_CHECKING:
     from crm.models import User
@@ -49,6 +62,7 @@ REPORT_LOCK = 0x6D6B_7470  # "mktp"
 
 _TABLES = {
     "report": CampaignReport._meta.db_table,
+    "total": CampaignReportTotal._meta.db_table,
     "member": CampaignMember._meta.db_table,
     "lead": Lead._meta.db_table,
     "attribution": Attribution._meta.db_table,
@@ -120,6 +134,37 @@ FROM share, total
 WHERE r.id = share.id
 """
 
+FIGURES = ("members, sent, delivered, opened, clicked, responded, unsubscribed, bounced, leads, clients, deals_won, "
+           "revenue, cost")  # fmt: skip
+SUMS = ", ".join(f"sum({name.strip()})" for name in FIGURES.split(","))
+OUTCOME = "(r.leads > 0 OR r.clients > 0 OR r.deals_won > 0 OR r.revenue > 0)"
+
+RANK_SQL = f"""
+UPDATE {{report}} r SET rank = ranked.rank
+FROM (
+    SELECT r.id, row_number() OVER (
+        PARTITION BY r.segment_id, r.region ORDER BY r.leads DESC, r.revenue DESC, r.product_id NULLS FIRST
+    ) AS rank
+    FROM {{report}} r
+    WHERE r.campaign_id = %(campaign)s AND {OUTCOME}
+) ranked
+WHERE r.id = ranked.id
+"""
+
+GROUP_TOTALS_SQL = f"""
+INSERT INTO {{total}} (campaign_id, kind, segment_id, product_id, region, rank, {FIGURES}, computed_at)
+SELECT %(campaign)s, %(group)s, r.segment_id, NULL, r.region, NULL, {SUMS}, %(now)s
+FROM {{report}} r WHERE r.campaign_id = %(campaign)s
+GROUP BY r.segment_id, r.region
+"""
+PRODUCT_TOTALS_SQL = f"""
+INSERT INTO {{total}} (campaign_id, kind, segment_id, product_id, region, rank, {FIGURES}, computed_at)
+SELECT %(campaign)s, %(product)s, NULL, r.product_id, '',
+       row_number() OVER (ORDER BY sum(r.leads) DESC, sum(r.revenue) DESC, r.product_id NULLS FIRST), {SUMS}, %(now)s
+FROM {{report}} r WHERE r.campaign_id = %(campaign)s AND {OUTCOME}
+GROUP BY r.product_id
+"""
+
 
 def campaign_report_compute(*, campaign_id: int) -> int:
     """Replace the CampaignReport rows of the campaign and set its `report_computed_at`; return the rows written.
@@ -155,8 +200,25 @@ def campaign_report_compute(*, campaign_id: int) -> int:
             else:
                 CampaignReport.objects.create(campaign_id=campaign_id, cost=actual_cost, computed_at=now)
                 rows += 1
+        campaign_report_totals_compute(campaign_id=campaign_id, now=now)
         Campaign.objects.filter(pk=campaign_id).update(report_computed_at=now)
     return rows
+
+
+def campaign_report_totals_compute(*, campaign_id: int, now: datetime | None = None) -> None:
+    """Rank the campaign's outcome rows in their groups and replace the sums its page reads (CampaignReportTotal),
+    from its CampaignReport rows as they are (campaign_report_compute ends with this)."""
+    params = {
+        "campaign": campaign_id,
+        "now": now or timezone.now(),
+        "group": CampaignReportTotal.Kind.GROUP.value,
+        "product": CampaignReportTotal.Kind.PRODUCT.value,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_TABLES['total']} WHERE campaign_id = %s", [campaign_id])
+        cursor.execute(RANK_SQL.format(**_TABLES), params)
+        cursor.execute(GROUP_TOTALS_SQL.format(**_TABLES), params)
+        cursor.execute(PRODUCT_TOTALS_SQL.format(**_TABLES), params)
 
 
 def campaigns_to_report(*, recent_days: int = 30) -> list[int]:

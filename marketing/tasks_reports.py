@@ -7,7 +7,12 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 
-__all__ = ["attribution_compute_task", "campaign_report_compute_task", "campaign_reports_nightly_task"]
+__all__ = [
+    "attribution_compute_task",
+    "campaign_report_compute_task",
+    "campaign_reports_nightly_task",
+    "conversion_rollup_task",
+]
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, soft_time_limit=600,
@@ -47,3 +52,12 @@ def attribution_compute_task() -> int:
     from marketing.services_attribution import attribution_compute
 
     return attribution_compute()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, soft_time_limit=1800,
+             time_limit=2000)  # fmt: skip
+def conversion_rollup_task() -> int:
+    """Recompute the lead-conversion rollup (beat "marketing-conversion", hourly); a rerun replaces the rows."""
+    from marketing.services_conversion import conversion_rollup_compute
+
+    return conversion_rollup_compute()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -55,6 +55,21 @@ def campaign_report_recompute(request: HtmxHttpRequest, pk: int) -> HttpResponse
     return redirect("marketing:campaign-report", pk=pk)
 
 
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def campaign_report_products(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The products of one target group × region (?segment=<id or empty>&region=<code>): rows for the table."""
+    campaign = selectors_reports.campaign_get_for_report(user=request.user, campaign_id=pk)
+    segment = request.GET.get("segment", "")
+    if segment and not (segment.isdigit() and int(segment) < 2**31):
+        raise Http404
+    products = selectors_reports.campaign_report_group_products(
+        campaign=campaign, segment_id=int(segment) if segment else None, region=request.GET.get("region", "")[:32]
+    )
+    return render(request, "marketing/campaign_report.html#group-products", {"products": products})
+
+
 def _download(request: HtmxHttpRequest, pk: int, extension: str) -> HttpResponse:
     report = selectors_reports.campaign_report_get(user=request.user, campaign_id=pk, products_shown=None)
     if extension == "xlsx":
@@ -96,6 +111,7 @@ def campaign_compare(request: HtmxHttpRequest) -> HttpResponse:
 urlpatterns = [
     path("campaigns/compare/", campaign_compare, name="campaign-compare"),
     path("campaigns/<int:pk>/report/", campaign_report, name="campaign-report"),
+    path("campaigns/<int:pk>/report/products/", campaign_report_products, name="campaign-report-products"),
     path("campaigns/<int:pk>/report/recompute/", campaign_report_recompute, name="campaign-report-recompute"),
     path("campaigns/<int:pk>/report/export.xlsx", campaign_report_xlsx, name="campaign-report-xlsx"),
     path("campaigns/<int:pk>/report/export.pdf", campaign_report_pdf, name="campaign-report-pdf"),

@@ -7,8 +7,8 @@ from django.db import migrations
 from crm.models import Role
 from crm.roles import grant
 
-# `simple` (no stemming: PostgreSQL has no Ukrainian snowball dictionary) after unaccent, so "ґ"/"г",
-# "ї"/"і" and Latin accents match either way.
+# `simple` (no stemming: PostgreSQL has no Ukrainian snowball dictionary) after unaccent, so Latin accents
+# ("café"/"cafe") match either way; unaccent's rules leave Cyrillic letters such as "ґ" and "ї" as they are.
 SEARCH_CONFIG_SQL = """
 CREATE TEXT SEARCH CONFIGURATION crm_simple_unaccent (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION crm_simple_unaccent

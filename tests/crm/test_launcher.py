@@ -255,6 +255,7 @@ def test_first_run_seeds_serves_and_stops_without_orphans(first_run, data_dir):
     assert "Loading demo data" in first_run.output
     assert re.search(r"CRM is running at http://127\.0\.0\.1:\d+/", first_run.output)
     assert "admin@example.com" in first_run.output
+    assert "service.manager@example.com" in first_run.output
     assert f"password {DEMO_PASSWORD}" in first_run.output
     assert first_run.login_status == 200
     assert first_run.health_status == 200, first_run.output

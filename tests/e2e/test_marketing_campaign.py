@@ -168,3 +168,38 @@ def test_email_campaign_send_unsubscribe_open_and_report(page: Page, live_server
     campaign.refresh_from_db()
     assert campaign.send_status == SendStatus.DONE
     assert len(smtp_sink) == 3  # nothing sent twice
+
+
+def test_report_opens_a_target_groups_products(page: Page, live_server, audience):
+    """A group's products are loaded when the user opens the group (HTMX) and hidden again on a second click."""
+    from decimal import Decimal
+
+    from marketing.models import CampaignReport
+    from marketing.services_reports import campaign_report_totals_compute
+    from tests.deals.factories_catalogue import ProductFactory
+    from tests.marketing.factories import CampaignFactory
+
+    marketer, segment, _people = audience
+    campaign = CampaignFactory(owner=marketer)
+    now = timezone.now()
+    best, other = ProductFactory(name_uk="Сівалка точна"), ProductFactory(name_uk="Культиватор")
+    CampaignReport.objects.bulk_create([
+        CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", members=40, sent=40, computed_at=now),
+        CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", product=best, leads=5,
+                       revenue=Decimal("1000"), computed_at=now),
+        CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", product=other, leads=2, computed_at=now),
+    ])  # fmt: skip
+    campaign_report_totals_compute(campaign_id=campaign.pk)
+
+    login(page, live_server, marketer)
+    page.goto(f"{live_server.url}/marketing/campaigns/{campaign.pk}/report/")
+    expect(page.get_by_test_id("group-row")).to_have_count(1)
+    expect(page.get_by_test_id("product-row")).to_have_count(0)
+    page.get_by_test_id("group-products").click()
+    rows = page.get_by_test_id("product-row")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text(best.sku)
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#report-products-1")).to_have_class(re.compile(r"\bcollapse show\b"))  # opened
+    page.get_by_test_id("group-products").click()
+    expect(rows.first).to_be_hidden()

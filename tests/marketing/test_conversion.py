@@ -11,6 +11,7 @@ from crm.models import Role
 from deals.models import Deal, DealStatus
 from marketing.models import DisqualifyReason, Lead, LeadChannel, LeadStatus
 from marketing.selectors_conversion import lead_conversion
+from marketing.services_conversion import conversion_rollup_compute
 from service.sla import KYIV
 from tests.conftest import make_user
 from tests.contacts.factories import CompanyFactory
@@ -70,6 +71,7 @@ def leads(owner, outsider):
         status=LeadStatus.DISQUALIFIED, disqualify_reason=DisqualifyReason.SPAM,
     )  # fmt: skip
     make_lead(created_at=kyiv(2025, 12, 31, 23), owner=owner)  # before the period
+    conversion_rollup_compute()
     return {"l1": l1, "l2": l2, "l3": l3, "l4": l4, "spring": spring, "autumn": autumn}
 
 
@@ -139,6 +141,7 @@ def test_conversion_of_a_rep_counts_only_own_leads(leads, owner):
 
 def test_conversion_team_filter(leads, marketer, owner):
     Lead.objects.filter(pk=leads["l3"].pk).update(team=owner.team)
+    conversion_rollup_compute()
 
     report = lead_conversion(user=marketer, by="source", team_id=owner.team_id, **PERIOD)
 
@@ -162,6 +165,7 @@ def test_conversion_page_renders_in_bounded_queries(client, leads, marketer, dja
     # More leads, same number of queries.
     for _ in range(5):
         make_lead(created_at=kyiv(2026, 1, 5), owner=marketer, campaign=leads["autumn"])
+    conversion_rollup_compute()
     with django_assert_max_num_queries(8):
         assert client.get(URL, {**query, "by": "campaign"}).status_code == 200
 
@@ -214,3 +218,70 @@ def test_conversion_shows_the_largest_groups(leads, marketer, monkeypatch):
     assert report.truncated
     assert figures(report) == {"Весна": (2, 1, 1)}
     assert report.totals.leads == 4
+
+
+@pytest.mark.parametrize("by", ["month", "source", "channel", "campaign", "region", "owner"])
+def test_conversion_rollup_counts_what_each_user_sees(leads, marketer, director, manager, owner, outsider, team, by):
+    """The rollup rows each user reads add up to their visible leads, whatever the grouping: a manager sees their
+    team's leads (an outsider's among them) and their own lead in another team, never the other team's."""
+    make_lead(created_at=kyiv(2026, 1, 3), owner=outsider, team=team, status=LeadStatus.CONVERTED,
+              company=CompanyFactory(), converted_at=kyiv(2026, 1, 4))  # fmt: skip
+    make_lead(created_at=kyiv(2026, 2, 3), owner=manager, team=outsider.team)
+    make_lead(created_at=kyiv(2026, 2, 4), owner=outsider, team=outsider.team)
+    conversion_rollup_compute()
+
+    for user in (marketer, director, manager, owner, outsider):
+        visible = Lead.objects.visible_to(user).filter(
+            created_at__gte=kyiv(2026, 1, 1), created_at__lt=kyiv(2026, 3, 1)
+        )
+        converted = visible.filter(status=LeadStatus.CONVERTED, company__isnull=False).count()
+        report = lead_conversion(user=user, by=by, **PERIOD)
+        assert (report.totals.leads, report.totals.converted) == (visible.count(), converted), user
+        assert sum(row.leads for row in report.rows) == visible.count(), user
+        in_team = lead_conversion(user=user, by=by, team_id=team.pk, **PERIOD)
+        assert in_team.totals.leads == visible.filter(team=team).count(), user
+
+
+def test_conversion_page_reads_the_rollup_only(client, leads, marketer, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for user in (marketer, owner):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL, {"by": "campaign", "start": "2026-01-01", "end": "2026-02-28"}).status_code == 200
+        assert not [q["sql"] for q in queries if 'FROM "marketing_lead"' in q["sql"] or "marketing_lead " in q["sql"]]
+        assert any("marketing_leadconversion" in q["sql"] for q in queries)
+
+
+def test_conversion_covers_whole_months_and_says_when_it_was_computed(client, leads, marketer):
+    report = lead_conversion(user=marketer, by="month", start=date(2026, 1, 20), end=date(2026, 2, 3))
+
+    assert (report.start, report.end) == (date(2026, 1, 1), date(2026, 2, 28))
+    assert report.totals.leads == 4  # the whole of January and February
+    assert report.computed_at is not None
+    client.force_login(marketer)
+    body = client.get(URL, {"start": "2026-01-20", "end": "2026-02-03"}).content.decode()
+    assert "(whole months)" in body
+    assert "Figures as of" in body
+
+
+def test_conversion_rollup_is_replaced_by_a_rerun(leads, marketer):
+    from marketing.models import LeadConversion
+    from marketing.tasks_reports import conversion_rollup_task
+
+    written = conversion_rollup_task()
+    assert written == LeadConversion.objects.count() > 0
+    assert conversion_rollup_task() == written
+    Lead.objects.filter(pk=leads["l3"].pk).delete()
+    conversion_rollup_task()
+    assert lead_conversion(user=marketer, by="source", **PERIOD).totals.leads == 3
+
+
+def test_conversion_before_the_first_rollup_says_so(client, marketer):
+    make_lead(created_at=kyiv(2026, 1, 10), owner=marketer)
+    client.force_login(marketer)
+
+    body = client.get(URL, {"start": "2026-01-01", "end": "2026-02-28"}).content.decode()
+
+    assert "No leads are counted for this period yet" in body

@@ -16,7 +16,7 @@ from deals.models import DealStatus
 from marketing import selectors_reports
 from marketing.models import Attribution, CampaignReport, LeadStatus, Touch
 from marketing.selectors_reports import Figures
-from marketing.services_reports import campaign_report_compute, campaign_report_request
+from marketing.services_reports import campaign_report_compute, campaign_report_request, campaign_report_totals_compute
 from tests.conftest import make_user
 from tests.contacts.factories import PersonFactory
 from tests.crm.factories import TeamFactory
@@ -196,7 +196,7 @@ def test_report_of_another_teams_campaign_is_404(client, marketer):
     campaign = CampaignFactory(owner=make_user(Role.SALES_MANAGER, team=team), team=team)
     stranger = make_user(Role.SALES_MANAGER, team=TeamFactory())
     client.force_login(stranger)
-    for name in ("campaign-report", "campaign-report-xlsx", "campaign-report-pdf"):
+    for name in ("campaign-report", "campaign-report-products", "campaign-report-xlsx", "campaign-report-pdf"):
         assert client.get(reverse(f"marketing:{name}", args=[campaign.pk])).status_code == 404, name
     # The team's manager sees it.
     client.force_login(campaign.owner)
@@ -340,6 +340,7 @@ def test_report_page_shows_the_products_with_most_leads_and_the_export_every_one
         for leads, product in enumerate(products, start=1)
     ]  # fmt: skip
     CampaignReport.objects.bulk_create(rows)
+    campaign_report_totals_compute(campaign_id=campaign.pk)
 
     page = selectors_reports.campaign_report_get(user=marketer, campaign_id=campaign.pk)
     export = selectors_reports.campaign_report_get(user=marketer, campaign_id=campaign.pk, products_shown=None)
@@ -350,9 +351,32 @@ def test_report_page_shows_the_products_with_most_leads_and_the_export_every_one
         assert report.totals.revenue == Decimal("10.50") * all_leads
         assert [(g.segment, g.figures.leads) for g in report.groups] == [("Фермери", all_leads)]
     best_first = [p.sku for p in reversed(products)]
-    assert [p.product.split()[0] for p in page.groups[0].products] == best_first[:shown]
+    assert page.groups[0].products == []  # loaded when the group is opened
     assert [p.label.split()[0] for p in page.by_product] == best_first[:shown]
     assert len(export.groups[0].products) == len(export.by_product) == shown + 2
     client.force_login(marketer)
     body = client.get(reverse("marketing:campaign-report", args=[campaign.pk])).content.decode()
-    assert body.count('data-testid="product-row"') == shown
+    assert body.count('data-testid="group-products"') == 1
+    assert 'data-testid="product-row"' not in body
+    url = page.groups[0].products_url
+    assert (
+        url
+        == reverse("marketing:campaign-report-products", args=[campaign.pk]) + f"?segment={segment.pk}&region=kyiv_city"
+    )
+    fragment = client.get(url).content.decode()
+    assert fragment.count('data-testid="product-row"') == shown
+    skus = [line.split()[0] for line in fragment.split('<td class="ps-3">')[1:]]
+    assert skus == best_first[:shown]
+    assert "<html" not in fragment
+
+
+def test_report_group_products_bad_input(client, marketer, django_assert_max_num_queries):
+    campaign = CampaignFactory(owner=marketer)
+    url = reverse("marketing:campaign-report-products", args=[campaign.pk])
+    client.force_login(marketer)
+    assert client.get(url, {"segment": "x"}).status_code == 404
+    assert client.get(url, {"segment": "99999999999"}).status_code == 404
+    with django_assert_max_num_queries(6):
+        response = client.get(url, {"segment": "", "region": "nowhere" * 10})
+    assert response.status_code == 200
+    assert "No leads or deals for a product." in response.content.decode()
