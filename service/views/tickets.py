@@ -117,7 +117,6 @@ def _card_context(request: HtmxHttpRequest, ticket, **forms) -> dict:
         "message_form": forms.get("message_form") or MessageForm(),
         "status_form": forms.get("status_form") or StatusForm(ticket=ticket),
         "assign_form": forms.get("assign_form") or AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),
-        "suggestions": _suggestions(request, ticket),
     }
 
 
@@ -127,6 +126,19 @@ def _card_context(request: HtmxHttpRequest, ticket, **forms) -> dict:
 def ticket_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     return render(request, "service/ticket_detail.html", _card_context(request, ticket))
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+@vary_on_headers("HX-Request")
+def ticket_suggestions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The card's suggested articles (HTMX, loaded by the card once it is shown); otherwise back to the card."""
+    ticket = selectors.ticket_get(user=request.user, pk=pk)
+    if not request.htmx:
+        return redirect("service:ticket-detail", pk)
+    context = {"ticket": ticket, "suggestions": _suggestions(request, ticket)}
+    return render(request, "service/includes/kb_suggestions.html#kb-suggestions", context)
 
 
 @login_required
@@ -274,6 +286,7 @@ urlpatterns = [
     path("tickets/<int:pk>/assign/", ticket_assign, name="ticket-assign"),
     path("tickets/<int:pk>/take/", ticket_take, name="ticket-take"),
     path("tickets/<int:pk>/history/", ticket_history, name="ticket-history"),
+    path("tickets/<int:pk>/suggestions/", ticket_suggestions, name="ticket-suggestions"),
     path("tickets/<int:pk>/attachments/<int:attachment_pk>/", ticket_attachment, name="ticket-attachment"),
     path("companies/<int:pk>/tickets/", company_tickets, name="company-tickets"),
     path("people/<int:pk>/tickets/", person_tickets, name="person-tickets"),

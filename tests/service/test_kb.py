@@ -221,6 +221,32 @@ def test_suggestions_partial_renders_marks_and_buttons(rf, agent, printer):
     assert f'hx-post="/service/tickets/{ticket.pk}/articles/{printer.pk}/solved/"' in html
 
 
+def test_card_loads_its_suggestions_lazily(client, agent, service_desk, printer, django_assert_max_num_queries):
+    ticket = TicketFactory(team=service_desk, subject="Принтер не друкує")
+    client.force_login(agent)
+    url = reverse("service:ticket-suggestions", args=[ticket.pk])
+    card = client.get(reverse("service:ticket-detail", args=[ticket.pk])).content.decode()
+    assert f'hx-get="{url}"' in card
+    assert "js/kb_insert.js" in card  # outside the swapped part: htmx does not run the scripts it swaps in
+    assert 'data-testid="kb-suggestion"' not in card
+    with django_assert_max_num_queries(10):
+        response = client.get(url, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="kb-suggestions"' in body
+    assert f'id="kb-suggestion-{printer.pk}"' in body
+    assert "<html" not in body
+    assert client.get(url).url == reverse("service:ticket-detail", args=[ticket.pk])  # without htmx: the card
+
+
+def test_suggestions_of_a_ticket_the_user_does_not_see_are_404(client, other_agent, outsider, service_desk, printer):
+    ticket = TicketFactory(team=service_desk, subject="Принтер не друкує")
+    url = reverse("service:ticket-suggestions", args=[ticket.pk])
+    for stranger in (other_agent, outsider):
+        client.force_login(stranger)
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
+
+
 # --- pages --------------------------------------------------------------------------------------------------
 
 

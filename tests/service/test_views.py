@@ -122,6 +122,24 @@ def test_card_queries_do_not_grow_with_messages(client, agent, service_desk, dja
     assert response.content.decode().count('data-testid="message"') == 23
 
 
+def test_card_shows_the_timeline_and_the_files_of_the_thread(client, agent, service_desk):
+    ticket = services.ticket_create(actor=agent, subject="Не прийшов товар", company=CompanyFactory())
+    pdf = SimpleUploadedFile("act.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    services.ticket_note(ticket=ticket, actor=agent, body_html="<p>Акт</p>", attachments=[pdf])
+    services.ticket_set_status(ticket=ticket, status=TicketStatus.RESOLVED, actor=agent, comment="Доставлено")
+    attachment = ticket.messages.get().attachments.get()
+    client.force_login(agent)
+    page = client.get(reverse("service:ticket-detail", args=[ticket.pk])).content.decode()
+    timeline = page.split('data-testid="timeline"')[1]
+    change = ticket.status_changes.order_by("changed_at", "id").last()
+    local = timezone.localtime(change.changed_at)
+    assert f'<time datetime="{local.isoformat()}">{local:%d.%m.%Y %H:%M}</time>' in timeline
+    assert f"</strong> · {agent.full_name or agent.email} · Доставлено</li>" in timeline
+    assert timeline.count("<li") == 2  # opened, then resolved
+    assert timeline.count(" → <strong>") == 1
+    assert f'href="{reverse("service:ticket-attachment", args=[ticket.pk, attachment.pk])}">act.pdf</a> (13' in page
+
+
 def test_create_ticket_from_a_call(client, agent):
     person = PersonFactory()
     client.force_login(agent)
