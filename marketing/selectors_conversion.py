@@ -21,13 +21,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Count,
-    DateField,
-    F,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -232,13 +229,6 @@ def _months(start: date, end: date) -> list[date]:
         months.append(current)
         current = (current + timedelta(days=32)).replace(day=1)
     return months
-
-
-def _group_key(by: str, tz: Any) -> Any:
-    """The grouped expression of each dimension (month: the Kyiv calendar month of the lead)."""
-    if by == "month":
-        return Cast(TruncMonth("created_at", tzinfo=tz), DateField())
-    return F({"campaign": "campaign_id", "owner": "owner_id"}.get(by, by))
 
 
 def _choice_label(by: str, key: Any) -> str:

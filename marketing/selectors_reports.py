@@ -83,6 +83,11 @@ class Figures:
         )
 
     @property
+    def has_outcome(self) -> bool:
+        """Leads, clients, won deals or revenue: what a product row of the report carries."""
+        return bool(self.leads or self.clients or self.deals_won or self.revenue)
+
+    @property
     def conversion_percent(self) -> Decimal | None:
         """Leads that became clients, %."""
         return _ratio(self.clients, self.leads, scale=100, places=TENTH)
@@ -244,7 +249,7 @@ def report_rows(rows: Iterable[dict[str, Any]]) -> tuple[Figures, list[GroupRow]
         ):
             old = by[name].get(value, (label, Figures()))
             by[name][value] = (label, old[1] + figures)
-        if row["leads"] or row["clients"] or row["deals_won"] or row["revenue"]:
+        if figures.has_outcome:
             label = _product_label(row, english)
             old = group["products"].get(row["product_id"], Figures())
             group["products"][row["product_id"]] = old + figures
@@ -289,11 +294,10 @@ def _bounded_report(campaign: Campaign, shown: int) -> tuple[Figures, list[Group
     ):
         figures = Figures.of(row)
         totals += figures
-        has_products = bool(figures.leads or figures.clients or figures.deals_won or figures.revenue)
         query = urlencode({"segment": row["segment_id"] or "", "region": row["region"]})
         group = GroupRow(
             segment=_segment_label(row), region=_region_label(row["region"]), figures=figures,
-            products_url=f"{products_url}?{query}" if has_products else "",
+            products_url=f"{products_url}?{query}" if figures.has_outcome else "",
         )  # fmt: skip
         groups.append(group)
         for name, key, label in (

@@ -19,9 +19,8 @@ from marketing.models import ConversionLevel, Lead, LeadConversion, LeadStatus
 
 # pg_advisory_xact_lock(CONVERSION_LOCK): two runs at once take turns instead of deleting each other's rows.
 CONVERSION_LOCK = 0x6D6B_7463  # "mktc"
-# Each lead once per dimension; "month" groups the "channel" rows (every lead has exactly one channel).
-DIMENSIONS = ("source", "channel", "campaign", "region", "owner")
 
+# Each lead once per dimension (the VALUES list); "month" groups the "channel" rows (every lead has one channel).
 ROLLUP_SQL = """
 INSERT INTO {rollup} (level, dimension, month, team_id, owner_id, key, leads, converted, won, convert_seconds,
                       days, day_counts, computed_at)

@@ -174,19 +174,25 @@ class ThreadMessage:
     attachments: list[ThreadAttachment]
 
 
+def _moment(value: datetime) -> tuple[str, str]:
+    """A time in the current zone as (ISO for <time datetime>, "dd.mm.yyyy hh:mm")."""
+    local = timezone.localtime(value)
+    return local.isoformat(), local.strftime("%d.%m.%Y %H:%M")
+
+
 def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
     """Value → label in the current language, translated once per card rather than once per row."""
     return {value: str(label) for value, label in choices.choices}
 
 
 def _thread_message(m: TicketMessage, attachments: list[ThreadAttachment], kinds: dict[str, str]) -> ThreadMessage:
-    created = timezone.localtime(m.created_at)
+    created_iso, created_label = _moment(m.created_at)
     return ThreadMessage(
         kind=m.kind,
         kind_label=kinds.get(m.kind, m.kind),
         author=str(m.author or m.person or m.from_email or ""),
-        created_iso=created.isoformat(),
-        created_label=created.strftime("%d.%m.%Y %H:%M"),
+        created_iso=created_iso,
+        created_label=created_label,
         body_html=mark_safe(m.body_html),  # nh3-sanitised by sanitize_message before it is stored
         is_internal=m.kind == MessageKind.NOTE,
         is_inbound=m.kind == MessageKind.INBOUND,
@@ -226,10 +232,10 @@ class TimelineRow:
 
 
 def _timeline_row(change: TicketStatusChange, statuses: dict[str, str]) -> TimelineRow:
-    changed = timezone.localtime(change.changed_at)
+    changed_iso, changed_label = _moment(change.changed_at)
     return TimelineRow(
-        changed_iso=changed.isoformat(),
-        changed_label=changed.strftime("%d.%m.%Y %H:%M"),
+        changed_iso=changed_iso,
+        changed_label=changed_label,
         from_label=statuses.get(change.from_status, change.from_status),
         to_label=statuses.get(change.to_status, change.to_status),
         changed_by=str(change.changed_by) if change.changed_by else "",
