@@ -77,6 +77,25 @@ def _filter_value(field: forms.Field, value: Any) -> str:
     return str(value)
 
 
+def active_filters(
+    filterset: django_filters.FilterSet, skip: set[str] | frozenset[str] = frozenset()
+) -> list[ActiveFilter]:
+    """The valid filters of a bound filterset in effect (but those in `skip`), each with the query that removes it."""
+    if not filterset.is_bound or not filterset.form.is_valid():
+        return []
+    active = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        empty = value.start is None and value.stop is None if isinstance(value, slice) else value in (None, "", False)
+        if name in skip or empty:
+            continue
+        rest = filterset.data.copy()
+        for key in (name, *(f"{name}_{suffix}" for suffix in DateRangeWidget.suffixes), "cursor"):
+            rest.pop(key, None)
+        active.append(ActiveFilter(str(field.label), _filter_value(field, value), rest.urlencode()))
+    return active
+
+
 class ListFilterSet(django_filters.FilterSet):
     """Shared filters; subclasses map the company fields (people filter by their company's)."""
 
@@ -134,22 +153,7 @@ class ListFilterSet(django_filters.FilterSet):
 
     def active_filters(self) -> list[ActiveFilter]:
         """The valid filters in effect (not the sort), each with the query that removes it."""
-        if not self.is_bound or not self.form.is_valid():
-            return []
-        active = []
-        for name, field in self.form.fields.items():
-            value = self.form.cleaned_data.get(name)
-            if isinstance(value, slice):
-                empty = value.start is None and value.stop is None
-            else:
-                empty = value in (None, "", False)
-            if name == "sort" or empty:
-                continue
-            rest = self.data.copy()
-            for key in (name, *(f"{name}_{suffix}" for suffix in DateRangeWidget.suffixes), "cursor"):
-                rest.pop(key, None)
-            active.append(ActiveFilter(str(field.label), _filter_value(field, value), rest.urlencode()))
-        return active
+        return active_filters(self, skip={"sort"})
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset  # `sort` is applied by the keyset paginator

@@ -7,20 +7,21 @@ Every staff read starts from `visible_to(user)`; the public form is looked up by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from contacts.models import Company, Person
+from contacts.models import Company, Person, Region, Source
 from crm.history import ChangeEntry, history_entries, latest_records, load_names
 from crm.models import Team, User
 from deals.models import Deal, Product
 from marketing.filters import LeadFilter
-from marketing.models import OPEN_LEAD_STATUSES, Campaign, ConsentEvent, Lead, WebForm
+from marketing.models import OPEN_LEAD_STATUSES, Campaign, ConsentEvent, Lead, LeadChannel, LeadStatus, WebForm
 from marketing.services_leads import WARNING_MESSAGES
 
 PAGE_SIZE = 50
@@ -45,7 +46,8 @@ class LeadRow:
     campaign: str
     region_label: str
     owner: str
-    created_at: datetime
+    created_iso: str
+    created_label: str  # "dd.mm.yyyy hh:mm" in the current zone
     has_warnings: bool
     has_match: bool
 
@@ -64,25 +66,38 @@ LIST_FIELDS = (
 )  # fmt: skip
 
 
-def _row(lead: Lead) -> LeadRow:
-    return LeadRow(
-        pk=lead.pk,
-        url=reverse("marketing:lead-detail", args=[lead.pk]),
-        name=" ".join(part for part in (lead.last_name, lead.first_name) if part),
-        company_name=lead.company_name,
-        email=lead.email,
-        phone=lead.phone,
-        status=lead.status,
-        status_label=lead.get_status_display(),
-        channel_label=lead.get_channel_display(),
-        source_label=lead.get_source_display() if lead.source else "",
-        campaign=lead.campaign.name if lead.campaign_id else "",
-        region_label=lead.get_region_display() if lead.region else "",
-        owner=str(lead.owner) if lead.owner_id else "",
-        created_at=lead.created_at,
-        has_warnings=bool(lead.warnings),
-        has_match=bool(lead.matched_company_id or lead.matched_person_id),
-    )
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Value → label in the current language, translated once per page rather than once per row."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def _rows(leads: list[Lead]) -> list[LeadRow]:
+    statuses, channels, sources, regions = (_labels(c) for c in (LeadStatus, LeadChannel, Source, Region))
+    rows = []
+    for lead in leads:
+        local = timezone.localtime(lead.created_at)
+        rows.append(
+            LeadRow(
+                pk=lead.pk,
+                url=reverse("marketing:lead-detail", args=[lead.pk]),
+                name=" ".join(part for part in (lead.last_name, lead.first_name) if part),
+                company_name=lead.company_name,
+                email=lead.email,
+                phone=lead.phone,
+                status=lead.status,
+                status_label=statuses.get(lead.status, lead.status),
+                channel_label=channels.get(lead.channel, lead.channel),
+                source_label=sources.get(lead.source, lead.source),
+                campaign=lead.campaign.name if lead.campaign_id else "",
+                region_label=regions.get(lead.region, lead.region),
+                owner=str(lead.owner) if lead.owner_id else "",
+                created_iso=local.isoformat(),
+                created_label=local.strftime("%d.%m.%Y %H:%M"),
+                has_warnings=bool(lead.warnings),
+                has_match=bool(lead.matched_company_id or lead.matched_person_id),
+            )
+        )
+    return rows
 
 
 def _after(qs: QuerySet[Lead], cursor: str | None) -> QuerySet[Lead]:
@@ -107,7 +122,7 @@ def lead_page(*, filterset: LeadFilter, cursor: str | None = None, limit: int = 
     if len(leads) > limit:
         last = leads[limit - 1]
         next_cursor = f"{last.created_at.isoformat()}|{last.pk}"
-    return LeadPage(rows=[_row(lead) for lead in leads[:limit]], next_cursor=next_cursor, is_first=not cursor)
+    return LeadPage(rows=_rows(leads[:limit]), next_cursor=next_cursor, is_first=not cursor)
 
 
 def lead_get(*, user: User, pk: int) -> Lead:

@@ -16,14 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Max, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils import numberformat, translation
+from django.utils.formats import get_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from contacts.models import Region
@@ -32,6 +34,7 @@ from marketing.models import Campaign, CampaignReport, CampaignReportTotal
 
 COMPARE_MAX = 5
 PRODUCTS_SHOWN = 10  # per target group × region, and in the product breakdown, on the report page
+GROUPS_SHOWN = 30  # target group × region rows the page renders; the rest load when asked
 ZERO = Decimal(0)
 CENT, TENTH = Decimal("0.01"), Decimal("0.1")
 COUNTS = ("members", "sent", "delivered", "opened", "clicked", "responded", "unsubscribed", "bounced", "leads",
@@ -46,12 +49,29 @@ def _ratio(part: Decimal | int, whole: Decimal | int, *, scale: int = 1, places:
     return (Decimal(part) * scale / Decimal(whole)).quantize(places, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=8)
+def _separators(language: str | None) -> tuple[str, str, Any]:
+    """The language's decimal and thousand separators and grouping: `number_format` looks them up on every call,
+    and a report prints a thousand numbers."""
+    with translation.override(language):
+        return get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR"), get_format("NUMBER_GROUPING")
+
+
+def _number(value: Decimal, places: int) -> str:
+    decimal_sep, thousand_sep, grouping = _separators(get_language())
+    return numberformat.format(
+        value, decimal_sep, decimal_pos=places, grouping=grouping, thousand_sep=thousand_sep, force_grouping=True,
+        use_l10n=True,
+    )  # fmt: skip
+
+
 def money_text(value: Decimal | None) -> str:
-    return "—" if value is None else number_format(value, decimal_pos=2, force_grouping=True)
+    """ "1 234,50" in Ukrainian, "1,234.50" in English; "—" for none."""
+    return "—" if value is None else _number(value, 2)
 
 
 def percent_text(value: Decimal | None) -> str:
-    return "—" if value is None else f"{number_format(value, decimal_pos=1, force_grouping=True)} %"
+    return "—" if value is None else f"{_number(value, 1)} %"
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ class Figures:
     cost: Decimal = ZERO
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return Figures(**{name: getattr(self, name) + getattr(other, name) for name in FIGURE_NAMES})
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Figures:
@@ -138,6 +158,9 @@ class Figures:
         return money_text(self.cost)
 
 
+FIGURE_NAMES = tuple(f.name for f in fields(Figures))
+
+
 @dataclass(frozen=True)
 class ProductRow:
     product: str
@@ -175,6 +198,23 @@ class CampaignReportData:
     @property
     def is_empty(self) -> bool:
         return not self.groups
+
+    @property
+    def groups_shown(self) -> list[GroupRow]:
+        """The largest GROUPS_SHOWN groups: what the page renders with it."""
+        return self.groups[:GROUPS_SHOWN]
+
+    @property
+    def groups_rest(self) -> list[GroupRow]:
+        """The other groups, loaded by the page on demand (`campaign_report_groups`)."""
+        return self.groups[GROUPS_SHOWN:]
+
+    @property
+    def groups_rest_label(self) -> str:
+        count = len(self.groups_rest)
+        return ngettext(
+            "Show %(count)d more target group and region", "Show %(count)d more target groups and regions", count
+        ) % {"count": count}
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -219,8 +259,12 @@ def _segment_label(row: dict[str, Any]) -> str:
     return row["segment__name"] if row["segment_id"] is not None else _("No target group")
 
 
+REGION_LABELS = dict(Region.choices)
+
+
 def _region_label(value: str) -> str:
-    return Region(value).label if value in Region.values else _("No region")
+    label = REGION_LABELS.get(value)
+    return str(label) if label is not None else _("No region")
 
 
 def _labelled(items: dict[Any, tuple[str, Figures]]) -> list[LabelledFigures]:

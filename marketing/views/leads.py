@@ -30,14 +30,29 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = LeadFilter(request.GET or None, user=request.user)
     page = selectors.lead_page(filterset=filterset, cursor=request.GET.get("cursor"))
     query, base = filter_query(request.GET), reverse("marketing:lead-list")
+    filter_url = reverse("marketing:lead-filter-form")
     context = {
         "filter": filterset,
         "page": page,
         "list_url": base,
+        # A valid filter shows as chips above the rows and its form loads when the panel opens (rendering its
+        # pickers is most of the page's cost); a filter with errors opens the panel, each message by its field.
+        "filter_open": filterset.is_bound and not filterset.form.is_valid(),
+        "filter_form_url": f"{filter_url}?{query}" if query else filter_url,
         **keyset_urls(base, query, page.next_cursor),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     return render(request, "marketing/lead_list.html" + ("#htmx-results" if partial else ""), context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def lead_filter_form(request: HtmxHttpRequest) -> HttpResponse:
+    """The lead list's filter form for the query string, fetched when the filter panel first opens."""
+    filterset = LeadFilter(request.GET or None, user=request.user)
+    context = {"filter": filterset, "list_url": reverse("marketing:lead-list")}
+    return render(request, "marketing/lead_list.html#filter-form", context)
 
 
 @login_required
@@ -177,6 +192,7 @@ def lead_consent(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("leads/", lead_list, name="lead-list"),
+    path("leads/filter-form/", lead_filter_form, name="lead-filter-form"),
     path("leads/new/", lead_create, name="lead-create"),
     path("leads/<int:pk>/", lead_detail, name="lead-detail"),
     path("leads/<int:pk>/edit/", lead_update, name="lead-update"),

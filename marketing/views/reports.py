@@ -27,6 +27,7 @@ def _context(request: HtmxHttpRequest, pk: int) -> dict[str, Any]:
         "can_recompute": request.user.has_perm(CHANGE),
         "products_shown": selectors_reports.PRODUCTS_SHOWN,
         "report_url": reverse("marketing:campaign-report", args=[pk]),
+        "groups_url": reverse("marketing:campaign-report-groups", args=[pk]),
         "recompute_url": reverse("marketing:campaign-report-recompute", args=[pk]),
         "xlsx_url": reverse("marketing:campaign-report-xlsx", args=[pk]),
         "pdf_url": reverse("marketing:campaign-report-pdf", args=[pk]),
@@ -53,6 +54,22 @@ def campaign_report_recompute(request: HtmxHttpRequest, pk: int) -> HttpResponse
     if request.htmx:
         return render(request, "marketing/campaign_report.html#report-body", _context(request, pk))
     return redirect("marketing:campaign-report", pk=pk)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def campaign_report_groups(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The target group × region rows after the first GROUPS_SHOWN, for the report's table."""
+    report = selectors_reports.campaign_report_get(user=request.user, campaign_id=pk)
+    context = {
+        "groups": report.groups_rest,
+        "start": selectors_reports.GROUPS_SHOWN,
+        "rest": [],
+        "rest_label": "",
+        "rest_url": "",
+    }
+    return render(request, "marketing/report_groups.html", context, using="jinja2")
 
 
 @login_required
@@ -111,6 +128,7 @@ def campaign_compare(request: HtmxHttpRequest) -> HttpResponse:
 urlpatterns = [
     path("campaigns/compare/", campaign_compare, name="campaign-compare"),
     path("campaigns/<int:pk>/report/", campaign_report, name="campaign-report"),
+    path("campaigns/<int:pk>/report/groups/", campaign_report_groups, name="campaign-report-groups"),
     path("campaigns/<int:pk>/report/products/", campaign_report_products, name="campaign-report-products"),
     path("campaigns/<int:pk>/report/recompute/", campaign_report_recompute, name="campaign-report-recompute"),
     path("campaigns/<int:pk>/report/export.xlsx", campaign_report_xlsx, name="campaign-report-xlsx"),

@@ -203,3 +203,36 @@ def test_report_opens_a_target_groups_products(page: Page, live_server, audience
     expect(page.locator("#report-products-1")).to_have_class(re.compile(r"\bcollapse show\b"))  # opened
     page.get_by_test_id("group-products").click()
     expect(rows.first).to_be_hidden()
+
+
+def test_report_loads_the_rest_of_its_groups_and_opens_one(page: Page, live_server, audience, monkeypatch):
+    """The page renders the largest groups; the others load on a click and open their products like the first."""
+    from marketing import selectors_reports
+    from marketing.models import CampaignReport
+    from marketing.services_reports import campaign_report_totals_compute
+    from tests.deals.factories_catalogue import ProductFactory
+    from tests.marketing.factories import CampaignFactory
+
+    monkeypatch.setattr(selectors_reports, "GROUPS_SHOWN", 1)
+    marketer, segment, _people = audience
+    campaign = CampaignFactory(owner=marketer)
+    now = timezone.now()
+    seeder = ProductFactory(name_uk="Сівалка точна")
+    CampaignReport.objects.bulk_create([
+        CampaignReport(campaign=campaign, segment=segment, region="kyiv_city", members=40, computed_at=now),
+        CampaignReport(campaign=campaign, segment=segment, region="lviv", members=10, computed_at=now),
+        CampaignReport(campaign=campaign, segment=segment, region="lviv", product=seeder, leads=3, computed_at=now),
+    ])  # fmt: skip
+    campaign_report_totals_compute(campaign_id=campaign.pk)
+
+    login(page, live_server, marketer)
+    page.goto(f"{live_server.url}/marketing/campaigns/{campaign.pk}/report/")
+    expect(page.get_by_test_id("group-row")).to_have_count(1)
+    page.get_by_test_id("report-groups-rest").click()
+    groups = page.get_by_test_id("group-row")
+    expect(groups).to_have_count(2)
+    expect(groups.nth(1)).to_contain_text("Lviv")
+    expect(page.get_by_test_id("report-groups-rest")).to_have_count(0)
+    page.get_by_test_id("group-products").click()
+    expect(page.get_by_test_id("product-row")).to_contain_text(seeder.sku)
+    expect(page.locator("#report-products-2")).to_have_class(re.compile(r"\bcollapse show\b"))

@@ -1,5 +1,6 @@
 """Leads in a real browser (issue #12, item 13): a visitor submits the published "demo" web form, the lead
-appears in /marketing/leads/ for a user of the form's team, who converts it into a client from its card."""
+appears in /marketing/leads/ for a user of the form's team, who converts it into a client from its card; a marketer
+filters the list (the form loads when its panel opens, the product picker searches) and removes a filter chip."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -8,8 +9,9 @@ from crm.models import Role
 from marketing.models import Lead, LeadStatus
 from tests.conftest import make_user
 from tests.crm.factories import TeamFactory
+from tests.deals.factories_catalogue import ProductFactory
 from tests.e2e.conftest import login
-from tests.marketing.factories import WebFormFactory
+from tests.marketing.factories import LeadFactory, WebFormFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +62,37 @@ def test_visitor_submits_web_form_and_rep_converts_the_lead(page: Page, live_ser
     assert lead.status == LeadStatus.CONVERTED
     assert lead.deal.amount == 25000
     assert lead.person.last_name == "Коваленко"
+
+
+def test_marketer_filters_the_lead_list_and_removes_a_filter(page: Page, live_server):
+    # given: leads of two products and statuses, and more products than the picker shows at first
+    marketer = make_user(Role.MARKETING)
+    for n in range(60):
+        ProductFactory(sku=f"A{n:03d}", name_uk=f"Папір {n}")
+    plotter = ProductFactory(sku="Z-1", name_uk="Плотер широкоформатний")
+    LeadFactory(company_name="ТОВ Плотерна", product=plotter, status=LeadStatus.NEW)
+    LeadFactory(company_name="ТОВ Кваліфікована", product=plotter, status=LeadStatus.QUALIFIED)
+    LeadFactory(company_name="ТОВ Інша", status=LeadStatus.NEW)
+    login(page, live_server, marketer)
+    page.goto(f"{live_server.url}/marketing/leads/")
+    expect(page.get_by_test_id("lead-row")).to_have_count(3)
+
+    # when: the filter panel opens (its form loads then), a status is chosen and the plotter found by name
+    page.get_by_test_id("filter-toggle").click()
+    page.locator("#id_status").select_option(LeadStatus.NEW)
+    expect(page.locator("#id_product option", has_text="Плотер")).to_have_count(0)  # not among the first 50
+    page.get_by_placeholder("Find: 3+ letters of the name or the exact SKU").fill("плотер")
+    expect(page.locator("#id_product option", has_text="Плотер")).to_have_count(1)
+    page.locator("#id_product").select_option(str(plotter.pk))
+    page.get_by_role("button", name="Apply").click()
+
+    # then: one lead is left, the filters show as chips; removing one brings the other status back
+    expect(page.get_by_test_id("lead-row")).to_have_count(1)
+    expect(page.get_by_test_id("lead-row")).to_contain_text("ТОВ Плотерна")
+    chips = page.get_by_test_id("active-filter")
+    expect(chips).to_have_count(2)
+    chips.filter(has_text="Status").click()
+    expect(page.get_by_test_id("lead-row")).to_have_count(2)
+    expect(page.get_by_test_id("active-filter")).to_have_count(1)
+    assert "product=" in page.url
+    assert "status=" not in page.url

@@ -291,6 +291,35 @@ def test_list_htmx_fragment(client, director):
     assert b"<html" not in response.content
 
 
+def test_list_shows_filters_as_chips_and_loads_the_form_on_demand(client, director):
+    LeadFactory(region="lviv", status=LeadStatus.NEW)
+    client.force_login(director)
+    response = client.get(LIST, {"status": "new", "region": "lviv"})
+    chips = {(chip.label, chip.value): chip.remove_query for chip in response.context["filter"].active_filters()}
+    assert chips == {("Status", "New"): "region=lviv", ("Region", "Lviv Oblast"): "status=new"}
+    assert b'name="campaign"' not in response.content  # the pickers are not rendered with the rows
+    assert response.context["filter_form_url"] == reverse("marketing:lead-filter-form") + "?status=new&region=lviv"
+    form = client.get(response.context["filter_form_url"], HTTP_HX_REQUEST="true")
+    assert form.status_code == 200
+    assert b'<option value="lviv" selected>' in form.content
+    assert b'name="product_q"' in form.content  # the product picker searches the catalogue
+
+
+def test_list_with_a_bad_filter_opens_the_form_with_the_message(client, director):
+    client.force_login(director)
+    response = client.get(LIST, {"status": "nonsense", "created_after": "2026-13-45"})
+    assert response.status_code == 200
+    assert response.context["filter_open"] is True
+    assert response.context["filter"].active_filters() == []
+    assert "Select a valid choice." in response.content.decode()
+    assert "Enter a valid date." in response.content.decode()
+
+
+def test_list_filter_form_needs_the_view_permission(client, readonly):
+    client.force_login(readonly)
+    assert client.get(reverse("marketing:lead-filter-form")).status_code == 403
+
+
 def test_list_shows_only_own_leads(client, owner, outsider):
     LeadFactory(owner=outsider, team=outsider.team)
     mine = LeadFactory(owner=owner, team=owner.team)

@@ -196,7 +196,9 @@ def test_report_of_another_teams_campaign_is_404(client, marketer):
     campaign = CampaignFactory(owner=make_user(Role.SALES_MANAGER, team=team), team=team)
     stranger = make_user(Role.SALES_MANAGER, team=TeamFactory())
     client.force_login(stranger)
-    for name in ("campaign-report", "campaign-report-products", "campaign-report-xlsx", "campaign-report-pdf"):
+    names = ("campaign-report", "campaign-report-groups", "campaign-report-products", "campaign-report-xlsx",
+             "campaign-report-pdf")  # fmt: skip
+    for name in names:
         assert client.get(reverse(f"marketing:{name}", args=[campaign.pk])).status_code == 404, name
     # The team's manager sees it.
     client.force_login(campaign.owner)
@@ -368,6 +370,31 @@ def test_report_page_shows_the_products_with_most_leads_and_the_export_every_one
     skus = [line.split()[0] for line in fragment.split('<td class="ps-3">')[1:]]
     assert skus == best_first[:shown]
     assert "<html" not in fragment
+
+
+def test_report_page_renders_the_largest_groups_and_loads_the_rest(client, marketer, monkeypatch):
+    monkeypatch.setattr(selectors_reports, "GROUPS_SHOWN", 2)
+    campaign = CampaignFactory(owner=marketer)
+    now = timezone.now()
+    regions = ["kyiv_city", "lviv", "odesa", "kharkiv", "dnipropetrovsk"]
+    CampaignReport.objects.bulk_create(
+        CampaignReport(campaign=campaign, region=region, members=100 - n, computed_at=now)
+        for n, region in enumerate(regions)
+    )
+    campaign_report_totals_compute(campaign_id=campaign.pk)
+    client.force_login(marketer)
+
+    body = client.get(reverse("marketing:campaign-report", args=[campaign.pk])).content.decode()
+    rest = client.get(reverse("marketing:campaign-report-groups", args=[campaign.pk])).content.decode()
+
+    assert body.count('data-testid="group-row"') == 2
+    assert "Show 3 more target groups and regions" in body
+    assert "of 490" in body  # the totals count every group
+    assert rest.count('data-testid="group-row"') == 3
+    assert "Odesa" in rest
+    assert "Kyiv" not in rest
+    assert 'data-testid="report-groups-rest"' not in rest
+    assert "<html" not in rest
 
 
 def test_report_group_products_bad_input(client, marketer, django_assert_max_num_queries):
